@@ -1,0 +1,50 @@
+package dev.portagent.proc;
+
+import java.nio.file.Path;
+
+/** The range the kernel picks ephemeral (automatically assigned) local ports from. */
+public record EphemeralRange(int low, int high, String source) {
+
+    static final Path FILE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+
+    /** The kernel's range, or IANA's 49152-65535 when it cannot be read (source says why). */
+    public static EphemeralRange read() {
+        return read(FILE);
+    }
+
+    static EphemeralRange read(Path file) {
+        try {
+            return parse(ProcNet.read(file), file.toString());
+        } catch (Exception e) { // never throw: the range only refines reports
+            return ianaDefault(file + " unreadable: " + e);
+        }
+    }
+
+    static EphemeralRange parse(String content, String source) {
+        String[] fields = content.trim().split("\\s+");
+        try {
+            if (fields.length == 2) {
+                int low = Integer.parseInt(fields[0]);
+                int high = Integer.parseInt(fields[1]);
+                if (0 < low && low <= high && high <= 65535) {
+                    return new EphemeralRange(low, high, source);
+                }
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the default, with the content in the reason
+        }
+        return ianaDefault("unexpected content of " + source + ": '" + content.strip() + "'");
+    }
+
+    private static EphemeralRange ianaDefault(String reason) {
+        return new EphemeralRange(49152, 65535, "IANA default (" + reason + ")");
+    }
+
+    public boolean contains(int port) {
+        return low <= port && port <= high;
+    }
+
+    public int size() {
+        return high - low + 1;
+    }
+}

@@ -1,0 +1,101 @@
+package dev.portagent.proc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** This JVM's own sockets as /proc shows them. */
+class ProcNetLiveTest {
+
+    private static final long PID = ProcessHandle.current().pid();
+
+    @BeforeAll
+    static void linux() {
+        assumeTrue(ProcNet.available(), "skipped: no readable /proc/net/tcp");
+    }
+
+    @Test
+    void listeningSocket() throws IOException {
+        ProcSocket seen;
+        try (ServerSocket server = new ServerSocket(0)) {
+            seen = single(s -> s.protocol().equals("tcp") && s.localPort() == server.getLocalPort());
+            assertThat(seen.state()).isEqualTo("LISTEN");
+            assertThat(ProcNet.inodeOwners().get(seen.inode())).contains(PID);
+            assertThat(ProcNet.socketInodes(PID)).contains(seen.inode());
+            assertThat(ProcNet.readAll(PID)).contains(seen);
+            assertThat(ProcNet.readAll()).contains(seen);
+        }
+        assertThat(ProcNet.socketsOf(PID)).doesNotContain(seen);
+    }
+
+    @Test
+    void connectedPair() throws IOException {
+        List<ProcSocket> seen;
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket client = new Socket(server.getInetAddress(), server.getLocalPort());
+             Socket accepted = server.accept()) {
+            ProcSocket clientSide = single(s -> s.protocol().equals("tcp") && s.localPort() == client.getLocalPort());
+            ProcSocket acceptedSide = single(s -> s.protocol().equals("tcp") && s.localPort() == server.getLocalPort()
+                    && s.remotePort() == client.getLocalPort());
+            assertThat(clientSide.state()).isEqualTo("ESTABLISHED");
+            assertThat(clientSide.remotePort()).isEqualTo(server.getLocalPort());
+            assertThat(clientSide.localAddress()).isEqualTo(client.getLocalAddress());
+            assertThat(acceptedSide.state()).isEqualTo("ESTABLISHED");
+            assertThat(acceptedSide.inode()).isNotEqualTo(clientSide.inode());
+            seen = List.of(clientSide, acceptedSide);
+        }
+        assertThat(ProcNet.socketsOf(PID)).doesNotContainAnyElementsOf(seen);
+    }
+
+    @Test
+    void datagramSockets() throws IOException {
+        List<ProcSocket> seen;
+        try (DatagramSocket unconnected = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+             DatagramSocket connected = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            connected.connect(unconnected.getLocalSocketAddress());
+            ProcSocket a = single(s -> s.protocol().equals("udp") && s.localPort() == unconnected.getLocalPort());
+            ProcSocket b = single(s -> s.protocol().equals("udp") && s.localPort() == connected.getLocalPort());
+            assertThat(a.state()).isEqualTo("UNCONN");
+            assertThat(b.state()).isEqualTo("ESTAB");
+            assertThat(b.remotePort()).isEqualTo(unconnected.getLocalPort());
+            seen = List.of(a, b);
+        }
+        assertThat(ProcNet.socketsOf(PID)).doesNotContainAnyElementsOf(seen);
+    }
+
+    @Test
+    void ipv6Loopback() throws IOException {
+        InetAddress loopback6 = InetAddress.getByName("::1");
+        ServerSocket server = new ServerSocket();
+        try (server) {
+            try {
+                server.bind(new InetSocketAddress(loopback6, 0));
+            } catch (IOException e) {
+                assumeTrue(false, "skipped: cannot bind ::1 (" + e + ")");
+            }
+            ProcSocket seen = single(s -> s.protocol().equals("tcp") && s.localPort() == server.getLocalPort());
+            assertThat(seen.family()).isEqualTo("ipv6");
+            assertThat(seen.localAddress()).isEqualTo(loopback6);
+            assertThat(seen.state()).isEqualTo("LISTEN");
+        }
+        assertThat(ProcNet.socketsOf(PID)).noneMatch(s -> s.localPort() == server.getLocalPort()
+                && s.protocol().equals("tcp"));
+    }
+
+    private static ProcSocket single(Predicate<ProcSocket> match) {
+        List<ProcSocket> sockets = ProcNet.socketsOf(PID);
+        List<ProcSocket> matching = sockets.stream().filter(match).toList();
+        assertThat(matching).as("matching sockets among %s", sockets).hasSize(1);
+        return matching.get(0);
+    }
+}
