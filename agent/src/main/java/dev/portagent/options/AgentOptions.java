@@ -44,9 +44,9 @@ public final class AgentOptions {
         "stack frames kept for each bind"),
     HISTORY("history", wholeNumber(0, 10_000_000, null), "10000", "closed records kept"),
     ACCEPTED("accepted", bool(), "true", "record accepted connections too"),
-    WARN_AT("warnAt", wholeNumber(1, 100, null), "80", "warn when use reaches this percent of a limit"),
-    NOTIFY("notify", choice(Notify.values()), "warnings", "what to print on stderr"),
-    JMX("jmx", bool(), "true", "expose the records over JMX"),
+    WARN_AT("warnAt", wholeNumber(1, 100, null), "80", "warn when ephemeral-port pressure towards one destination reaches this percent of the OS range"),
+    NOTIFY("notify", choice(Notify.values()), "warnings", "JMX notifications: warnings (pressure and fixed ports in the ephemeral range), all (also every open and close), none"),
+    JMX("jmx", bool(), "true", "register the dev.portagent:type=Ports MXBean"),
     VERBOSE("verbose", bool(), "false", "log what the agent itself does on stderr");
 
     final String key;

@@ -1,0 +1,122 @@
+package dev.portagent;
+
+import dev.portagent.instrument.BootstrapInjector;
+import dev.portagent.instrument.Instrumenter;
+import dev.portagent.options.AgentOptions;
+import dev.portagent.options.OptionException;
+import dev.portagent.proc.EphemeralRange;
+import dev.portagent.registry.Registry;
+import dev.portagent.registry.Warning;
+import dev.portagent.report.JsonReport;
+import dev.portagent.report.ReportFiles;
+import dev.portagent.report.ReportService;
+import java.io.PrintStream;
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** Wires the pieces together once the options are known. */
+final class Installer {
+
+    private static final long DIGEST_MILLIS = 500;
+
+    private Installer() {
+    }
+
+    static void install(String args, Instrumentation inst, boolean attached, PrintStream err) throws Exception {
+        AgentOptions options;
+        try {
+            options = AgentOptions.parse(args, systemProperties(), System.getenv());
+        } catch (OptionException e) {
+            err.println(e.getMessage() + " (portagent is not installed; the application runs without it)");
+            return;
+        }
+        if (options.help()) {
+            err.println(AgentOptions.helpText());
+            return;
+        }
+        long pid = ProcessHandle.current().pid();
+        Path reportPath = options.reportPath(pid);
+        if (reportPath != null) {
+            String problem = ReportFiles.problem(reportPath);
+            if (problem != null) {
+                err.println("portagent: report=" + options.report() + " cannot be written: " + problem
+                        + "; recording anyway, and trying again at exit");
+            }
+        }
+
+        // First of all: nothing that names a bootstrap class may load before the boot loader has them.
+        BootstrapInjector.inject(inst, Installer.class.getClassLoader());
+        EphemeralRange range = EphemeralRange.read();
+        Registry registry = new Registry(range, options.stackDepth(), options.history(), Instrumenter::hookFailures);
+        if (!Instrumenter.install(inst, registry, options.stackDepth(), options.accepted())) {
+            if (options.verbose()) {
+                err.println("portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent")
+                        + " changes nothing");
+            }
+            return;
+        }
+        legacyImplWarnings(registry, err);
+
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "portagent");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
+
+        if (reportPath != null) {
+            ReportService reports = new ReportService(registry,
+                    JsonReport.Header.ofThisJvm(version(), options.effective()), reportPath, err);
+            reports.installShutdownHook();
+            if (options.reportIntervalSeconds() > 0) {
+                scheduler.scheduleWithFixedDelay(reports.periodic(), options.reportIntervalSeconds(),
+                        options.reportIntervalSeconds(), TimeUnit.SECONDS);
+            }
+        }
+        if (options.verbose()) {
+            err.println("portagent " + version() + ": recording ports" + (attached ? " (attached)" : "")
+                    + "; ephemeral range " + range.low() + "-" + range.high() + " from " + range.source()
+                    + (reportPath != null ? "; report to " + reportPath : ""));
+        }
+    }
+
+    /**
+     * JDK 17 can still be told to use the old PlainSocketImpl / PlainDatagramSocketImpl, which bypass
+     * sun.nio.ch entirely; their sockets are invisible to our hooks.
+     */
+    private static void legacyImplWarnings(Registry registry, PrintStream err) {
+        if (Runtime.version().feature() >= 18) {
+            return;
+        }
+        for (String property : new String[] {"jdk.net.usePlainSocketImpl", "jdk.net.usePlainDatagramSocketImpl"}) {
+            String value = System.getProperty(property);
+            if (value != null && !value.equalsIgnoreCase("false")) {
+                String message = "-D" + property + " makes JDK 17 use its legacy socket implementation, which"
+                        + " portagent cannot see: " + (property.contains("Datagram") ? "DatagramSocket and MulticastSocket"
+                        : "Socket and ServerSocket") + " ports are missing from this report";
+                registry.warn(Warning.LEGACY_SOCKET_IMPL, message, 0);
+                err.println("portagent: " + message);
+            }
+        }
+    }
+
+    static String version() {
+        String v = Installer.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    private static Map<String, String> systemProperties() {
+        Map<String, String> map = new HashMap<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("portagent.")) {
+                map.put(name, System.getProperty(name));
+            }
+        }
+        return map;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.portagent.registry;
+
+import dev.portagent.bootstrap.PortListener;
+import java.io.FileDescriptor;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.StandardProtocolFamily;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Turns the hooks' events into records. This runs on the application's thread inside every bind,
+ * connect, accept and close: it asks the OS only for a port it does not know yet, takes the stack as
+ * a raw Throwable (formatted later by {@link Registry#digest}), and takes no lock.
+ */
+public final class Recorder implements PortListener {
+
+    private static final Class<?> VIRTUAL_THREAD = virtualThreadClass();
+
+    private final Registry registry;
+    private final JdkSockets jdk;
+    private final boolean captureStacks;
+    private final boolean recordAccepted;
+    private final AtomicLong ids = new AtomicLong();
+
+    public Recorder(Registry registry, JdkSockets jdk, int stackDepth, boolean recordAccepted) {
+        this.registry = registry;
+        this.jdk = jdk;
+        this.captureStacks = stackDepth > 0;
+        this.recordAccepted = recordAccepted;
+    }
+
+    @Override
+    public void created(ProtocolFamily family, FileDescriptor fd, boolean udp, boolean listener) {
+        registry.pending(fd, udp ? Registry.Pending.UDP : Registry.Pending.LISTENER);
+    }
+
+    @Override
+    public void bound(ProtocolFamily family, FileDescriptor fd, InetAddress requestedAddress, int requestedPort) {
+        Object known = registry.get(fd);
+        if (known instanceof SocketRecord) {
+            // A re-bind of a socket we know: the JDK restores a UDP port lost by disconnect() this way.
+            return;
+        }
+        InetAddress local = requestedAddress;
+        int port = requestedPort;
+        if (requestedPort == 0) {
+            InetSocketAddress actual = jdk.localAddress(fd);
+            if (actual != null) {
+                local = actual.getAddress();
+                port = actual.getPort();
+            }
+        }
+        SocketRecord.Role role = known == Registry.Pending.LISTENER ? SocketRecord.Role.LISTEN : SocketRecord.Role.BIND;
+        registry.opened(fd, record(known == Registry.Pending.UDP, family, role, local, port, requestedPort,
+                requestedPort == 0));
+    }
+
+    @Override
+    public void connected(ProtocolFamily family, FileDescriptor fd, InetAddress remote, int remotePort, Throwable failure) {
+        Object known = registry.get(fd);
+        SocketRecord r;
+        if (known instanceof SocketRecord) {
+            r = (SocketRecord) known;
+            r.role = SocketRecord.Role.CONNECT;
+            r.remoteAddress = remote;
+            r.remotePort = remotePort;
+            registry.connectedBound(r);
+        } else {
+            // The kernel bound the socket implicitly; it has its port now, even if the connect failed
+            // (getsockname still tells it after ECONNREFUSED) or is still in progress.
+            InetSocketAddress local = jdk.localAddress(fd);
+            r = record(known == Registry.Pending.UDP, family, SocketRecord.Role.CONNECT,
+                    local == null ? null : local.getAddress(), local == null ? 0 : local.getPort(), 0, true);
+            r.remoteAddress = remote;
+            r.remotePort = remotePort;
+            registry.opened(fd, r);
+        }
+        if (failure != null && !r.udp) {
+            // A failed TCP connect leaves the socket in CLOSE state: it no longer holds the port.
+            registry.closed(fd, System.currentTimeMillis(), String.valueOf(failure.getMessage()));
+        }
+    }
+
+    @Override
+    public void disconnected(FileDescriptor fd) {
+        Object known = registry.get(fd);
+        if (known instanceof SocketRecord) {
+            SocketRecord r = (SocketRecord) known;
+            r.remoteAddress = null;
+            r.remotePort = 0;
+            r.role = SocketRecord.Role.BIND;
+        }
+    }
+
+    @Override
+    public void accepted(ProtocolFamily family, FileDescriptor fd, InetSocketAddress local, InetSocketAddress remote) {
+        if (!recordAccepted) {
+            return;
+        }
+        if (local == null) {
+            local = jdk.localAddress(fd);
+        }
+        SocketRecord r = record(false, family, SocketRecord.Role.ACCEPT, local == null ? null : local.getAddress(),
+                local == null ? 0 : local.getPort(), 0, false);
+        r.remoteAddress = remote.getAddress();
+        r.remotePort = remote.getPort();
+        registry.opened(fd, r);
+    }
+
+    @Override
+    public void acceptedImpl(Object socketImpl) {
+        if (!recordAccepted) {
+            return;
+        }
+        FileDescriptor fd = jdk.implFd(socketImpl);
+        InetSocketAddress remote = jdk.implRemote(socketImpl);
+        if (fd != null && remote != null) {
+            accepted(null, fd, null, remote);
+        }
+    }
+
+    @Override
+    public void closed(FileDescriptor fd) {
+        registry.closed(fd, System.currentTimeMillis(), null);
+    }
+
+    private SocketRecord record(boolean udp, ProtocolFamily family, SocketRecord.Role role, InetAddress local,
+                                int port, int requestedPort, boolean ephemeral) {
+        Thread t = Thread.currentThread();
+        // With IPv6 available the JDK makes every socket AF_INET6 unless it was asked for INET.
+        boolean ipv6 = jdk.ipv6Available() && family != StandardProtocolFamily.INET;
+        return new SocketRecord(ids.incrementAndGet(), udp, ipv6, role, local, port, requestedPort, ephemeral,
+                registry.ephemeralRange().contains(port), System.currentTimeMillis(), t,
+                VIRTUAL_THREAD != null && VIRTUAL_THREAD.isInstance(t), captureStacks ? new Throwable() : null);
+    }
+
+    private static Class<?> virtualThreadClass() {
+        try {
+            return Class.forName("java.lang.VirtualThread", false, null);
+        } catch (ClassNotFoundException e) {
+            return null; // JDK 17-20
+        }
+    }
+}

@@ -1,0 +1,287 @@
+package dev.portagent.registry;
+
+import dev.portagent.proc.EphemeralRange;
+import java.io.FileDescriptor;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+/**
+ * Every port the application holds, the recently closed ones, and the counters. The socket path only
+ * touches lock-free structures; the digester thread and readers do the formatting.
+ */
+public final class Registry {
+
+    /** A socket whose kind a bind cannot tell, created but not yet bound: no port, not reported. */
+    enum Pending { UDP, LISTENER }
+
+    private static final int MAX_SITES = 10_000;
+    private static final int MAX_WARNINGS = 1_000;
+    static final String OTHER_SITES = "(other sites)";
+    static final String UNKNOWN_SITE = "(stack capture off)";
+
+    // FileDescriptor does not override equals/hashCode: identity keys. int fds are reused by the
+    // kernel at once; the FileDescriptor object of a socket is not.
+    private final Map<FileDescriptor, Object> open = new ConcurrentHashMap<>();
+    private final AtomicReferenceArray<SocketRecord> history;
+    private final Queue<SocketRecord> undigested = new ConcurrentLinkedQueue<>();
+    private final Map<String, SiteCounter> sites = new ConcurrentHashMap<>();
+    private final Map<String, Warning> warnings = new LinkedHashMap<>();
+    private final Stacks stacks;
+    private final EphemeralRange range;
+    private final LongSupplier hookFailures;
+
+    private final LongAdder openCount = new LongAdder();
+    private final LongAdder openEphemeral = new LongAdder();
+    private final LongAdder ephemeralAllocated = new LongAdder();
+    private final LongAdder binds = new LongAdder();
+    private final LongAdder connects = new LongAdder();
+    private final LongAdder accepts = new LongAdder();
+    private final LongAdder closes = new LongAdder();
+    private final LongAdder droppedHistory = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong historySeq = new java.util.concurrent.atomic.AtomicLong();
+    private final Object digestLock = new Object();
+
+    private static final class SiteCounter {
+        final LongAdder opened = new LongAdder();
+        final LongAdder ephemeral = new LongAdder();
+    }
+
+    public Registry(EphemeralRange range, int stackDepth, int history, LongSupplier hookFailures) {
+        this.range = range;
+        this.stacks = new Stacks(stackDepth);
+        this.history = new AtomicReferenceArray<>(Math.max(history, 0));
+        this.hookFailures = hookFailures;
+    }
+
+    public EphemeralRange ephemeralRange() {
+        return range;
+    }
+
+    // --- the socket path -------------------------------------------------------------------------
+
+    void pending(FileDescriptor fd, Pending kind) {
+        open.putIfAbsent(fd, kind);
+    }
+
+    Object get(FileDescriptor fd) {
+        return open.get(fd);
+    }
+
+    void opened(FileDescriptor fd, SocketRecord r) {
+        open.put(fd, r);
+        openCount.increment();
+        switch (r.role) {
+            case CONNECT -> connects.increment();
+            case ACCEPT -> accepts.increment();
+            default -> binds.increment();
+        }
+        if (r.ephemeral) {
+            ephemeralAllocated.increment();
+            openEphemeral.increment();
+        }
+        undigested.offer(r);
+    }
+
+    /** A bound socket connected (TCP bind-then-connect, or UDP): no new port. */
+    void connectedBound(SocketRecord r) {
+        connects.increment();
+    }
+
+    void closed(FileDescriptor fd, long now, String error) {
+        Object v = open.remove(fd);
+        if (v instanceof SocketRecord) {
+            SocketRecord r = (SocketRecord) v;
+            r.error = error;
+            r.closedAt = now;
+            openCount.decrement();
+            if (r.ephemeral) {
+                openEphemeral.decrement();
+            }
+            closes.increment();
+            remember(r);
+        }
+    }
+
+    private void remember(SocketRecord r) {
+        int capacity = history.length();
+        if (capacity == 0) {
+            droppedHistory.increment();
+            return;
+        }
+        int slot = (int) Math.floorMod(historySeq.getAndIncrement(), (long) capacity);
+        if (history.getAndSet(slot, r) != null) {
+            droppedHistory.increment();
+        }
+    }
+
+    // --- off the socket path -------------------------------------------------------------------------
+
+    /** Resolves raw stacks into shared ones and counts sites; the digester thread calls it often. */
+    public void digest() {
+        synchronized (digestLock) {
+            SocketRecord r;
+            while ((r = undigested.poll()) != null) {
+                Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack) : Stacks.NONE;
+                r.stack = stack;
+                String site = siteKey(stack);
+                SiteCounter c = sites.get(site);
+                if (c == null) {
+                    c = sites.size() < MAX_SITES ? sites.computeIfAbsent(site, s -> new SiteCounter())
+                            : sites.computeIfAbsent(OTHER_SITES, s -> new SiteCounter());
+                }
+                c.opened.increment();
+                if (r.ephemeral) {
+                    c.ephemeral.increment();
+                }
+                if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT) {
+                    warn(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE, "port " + r.localPort + " was asked for by "
+                            + (stack.site == null ? "code unknown (stack capture off)" : stack.site)
+                            + " but lies inside the OS ephemeral range " + range.low() + "-" + range.high()
+                            + " (" + range.source() + "): the kernel may give it to an outgoing connection first,"
+                            + " and the bind then fails with \"Address already in use\"", r.localPort);
+                }
+            }
+        }
+    }
+
+    public void warn(String type, String message, int port) {
+        synchronized (warnings) {
+            if (warnings.size() < MAX_WARNINGS) {
+                warnings.putIfAbsent(type + ':' + port + ':' + message, new Warning(type, message, port));
+            }
+        }
+    }
+
+    private static String siteKey(Stacks.Stack stack) {
+        return stack.site == null ? UNKNOWN_SITE : stack.site;
+    }
+
+    public void clearHistory() {
+        for (int i = 0; i < history.length(); i++) {
+            history.set(i, null);
+        }
+    }
+
+    public Snapshot.Counters counters() {
+        return new Snapshot.Counters(openCount.sum(), openEphemeral.sum(), ephemeralAllocated.sum(), binds.sum(),
+                connects.sum(), accepts.sum(), closes.sum(), droppedHistory.sum(), hookFailures.getAsLong());
+    }
+
+    public Snapshot snapshot() {
+        digest();
+        long now = System.currentTimeMillis();
+        List<SocketView> openViews = new ArrayList<>();
+        Map<String, long[]> openBySite = new LinkedHashMap<>();
+        for (Object v : open.values()) {
+            if (v instanceof SocketRecord) {
+                SocketView view = view((SocketRecord) v);
+                if (view.open()) {
+                    openViews.add(view);
+                    openBySite.computeIfAbsent(view.site() == null ? UNKNOWN_SITE : view.site(), s -> new long[1])[0]++;
+                }
+            }
+        }
+        openViews.sort(Comparator.comparingLong(SocketView::id));
+        List<SocketView> closedViews = new ArrayList<>();
+        for (int i = 0; i < history.length(); i++) {
+            SocketRecord r = history.get(i);
+            if (r != null) {
+                closedViews.add(view(r));
+            }
+        }
+        closedViews.sort(Comparator.comparingLong(SocketView::id));
+        List<SiteView> siteViews = new ArrayList<>();
+        sites.forEach((site, c) -> {
+            long[] openAtSite = openBySite.get(site);
+            siteViews.add(new SiteView(site, c.opened.sum(), openAtSite == null ? 0 : openAtSite[0], c.ephemeral.sum()));
+        });
+        siteViews.sort(Comparator.comparingLong(SiteView::opened).reversed().thenComparing(SiteView::site));
+        List<Warning> warningList;
+        synchronized (warnings) {
+            warningList = new ArrayList<>(warnings.values());
+        }
+        long failures = hookFailures.getAsLong();
+        if (failures > 0) {
+            warningList.add(new Warning(Warning.AGENT_ERROR, failures
+                    + " socket events could not be recorded because of an error inside portagent; the application was not affected", 0));
+        }
+        return new Snapshot(now, range, counters(), List.copyOf(openViews), List.copyOf(closedViews),
+                List.copyOf(siteViews), List.copyOf(warningList));
+    }
+
+    static SocketView view(SocketRecord r) {
+        Object s = r.stack;
+        Stacks.Stack stack = s instanceof Stacks.Stack ? (Stacks.Stack) s : Stacks.NONE;
+        long closedAt = r.closedAt;
+        InetAddress remote = r.remoteAddress;
+        return new SocketView(r.id, r.udp ? "udp" : "tcp", r.role.json, r.ipv6 ? "ipv6" : "ipv4",
+                address(r.localAddress, r.ipv6), r.localPort, remote == null ? null : address(remote, r.ipv6),
+                remote == null ? 0 : r.remotePort, r.requestedPort, r.ephemeral, r.inEphemeralRange,
+                closedAt == 0 ? "open" : "closed", r.openedAt, closedAt, r.thread, r.threadId, r.virtual,
+                stack.site, stack.frames, r.error, "agent");
+    }
+
+    /** The address as ss shows it: an IPv4 address on an AF_INET6 socket is IPv4-mapped. */
+    static String address(InetAddress a, boolean ipv6Socket) {
+        if (a == null) {
+            return ipv6Socket ? "::" : "0.0.0.0";
+        }
+        if (a instanceof Inet4Address) {
+            return ipv6Socket ? "::ffff:" + a.getHostAddress() : a.getHostAddress();
+        }
+        return compress((Inet6Address) a);
+    }
+
+    /** RFC 5952 text: the longest run of zero groups becomes "::". */
+    static String compress(Inet6Address a) {
+        byte[] b = a.getAddress();
+        int[] g = new int[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1, bestLen = 1;
+        for (int i = 0; i < 8; ) {
+            if (g[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestStart = i;
+                bestLen = j - i;
+            }
+            i = j;
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(g[i]));
+        }
+        if (a.getScopeId() != 0 || a.getScopedInterface() != null) {
+            out.append('%').append(a.getScopedInterface() != null ? a.getScopedInterface().getName() : a.getScopeId());
+        }
+        return out.toString();
+    }
+}

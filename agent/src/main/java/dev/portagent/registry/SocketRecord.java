@@ -1,0 +1,61 @@
+package dev.portagent.registry;
+
+import java.net.InetAddress;
+
+/**
+ * One port held by one socket. Written by the thread that opened it and later by the thread that
+ * closes it; readers take copies through {@link Registry#snapshot}. Kept small: an application may
+ * hold a hundred thousand of these.
+ */
+final class SocketRecord {
+
+    final long id;
+    final boolean udp;
+    final boolean ipv6;
+    final InetAddress localAddress;
+    final int localPort;
+    final int requestedPort;
+    final boolean ephemeral;
+    final boolean inEphemeralRange;
+    final long openedAt;
+    final String thread;
+    final long threadId;
+    final boolean virtual;
+
+    volatile Role role;
+    volatile InetAddress remoteAddress;
+    volatile int remotePort;
+    volatile long closedAt;
+    volatile String error;
+    /** The raw {@link Throwable} until the digester resolves it into a shared {@link Stacks.Stack}. */
+    volatile Object stack;
+
+    enum Role {
+        LISTEN, CONNECT, ACCEPT, BIND;
+
+        final String json = name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    SocketRecord(long id, boolean udp, boolean ipv6, Role role, InetAddress localAddress, int localPort,
+                 int requestedPort, boolean ephemeral, boolean inEphemeralRange, long openedAt, Thread thread,
+                 boolean virtual, Object stack) {
+        this.id = id;
+        this.udp = udp;
+        this.ipv6 = ipv6;
+        this.role = role;
+        this.localAddress = localAddress;
+        this.localPort = localPort;
+        this.requestedPort = requestedPort;
+        this.ephemeral = ephemeral;
+        this.inEphemeralRange = inEphemeralRange;
+        this.openedAt = openedAt;
+        this.thread = thread.getName();
+        this.threadId = thread.getId();
+        this.virtual = virtual;
+        this.stack = stack;
+    }
+
+    boolean closed() {
+        return closedAt != 0;
+    }
+}

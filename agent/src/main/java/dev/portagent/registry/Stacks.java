@@ -1,0 +1,150 @@
+package dev.portagent.registry;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Turns the raw stack taken on the socket path into the frames a user reads, and shares one copy
+ * between every record opened from the same call path. Runs on the digester thread, never on the
+ * thread that opened the socket.
+ */
+final class Stacks {
+
+    /** Frames as text, site first among the application frames; shared, never modified. */
+    static final class Stack {
+        final String site;
+        final List<String> frames;
+
+        Stack(String site, List<String> frames) {
+            this.site = site;
+            this.frames = frames;
+        }
+    }
+
+    static final Stack NONE = new Stack(null, List.of());
+
+    // Distinct call paths are few in a real application; the bound only protects against code that
+    // generates classes per socket.
+    private static final int MAX_INTERNED = 4096;
+
+    private final int depth;
+    private final Map<List<StackTraceElement>, Stack> interned = new ConcurrentHashMap<>();
+
+    Stacks(int depth) {
+        this.depth = depth;
+    }
+
+    Stack resolve(Throwable raw) {
+        StackTraceElement[] all = raw.getStackTrace();
+        int site = firstApplicationFrame(all);
+        if (site < 0) {
+            // No application frame: a JDK client such as java.net.http opened it on its own thread.
+            // Name the first frame above the socket plumbing, which says which client it was.
+            int from = firstJdkFrame(all);
+            int client = from;
+            while (client < all.length && isSocketPlumbing(all[client].getClassName())) {
+                client++;
+            }
+            return intern(trim(all, from), client < all.length ? format(all[client]) : null);
+        }
+        // Keep the JDK method the application called (it may be an impl class, as for
+        // ServerSocketChannel.accept) and the public API frames beneath it; drop the internals below.
+        int from = site > firstJdkFrame(all) ? site - 1 : site;
+        while (from > 0 && isPublicJdkApi(all[from - 1])) {
+            from--;
+        }
+        return intern(trim(all, from), format(all[site]));
+    }
+
+    private List<StackTraceElement> trim(StackTraceElement[] all, int from) {
+        return Arrays.asList(Arrays.copyOfRange(all, from, Math.min(all.length, from + depth)));
+    }
+
+    private Stack intern(List<StackTraceElement> frames, String site) {
+        Stack known = interned.get(frames);
+        if (known != null) {
+            return known;
+        }
+        String[] text = new String[frames.size()];
+        for (int i = 0; i < text.length; i++) {
+            text[i] = format(frames.get(i));
+        }
+        Stack stack = new Stack(site, List.of(text));
+        if (interned.size() >= MAX_INTERNED) {
+            return stack;
+        }
+        Stack raced = interned.putIfAbsent(frames, stack);
+        return raced == null ? stack : raced;
+    }
+
+    int internedCount() {
+        return interned.size();
+    }
+
+    static String format(StackTraceElement e) {
+        StringBuilder b = new StringBuilder(96).append(e.getClassName()).append('.').append(e.getMethodName()).append('(');
+        if (e.isNativeMethod()) {
+            b.append("Native Method");
+        } else if (e.getFileName() == null) {
+            b.append("Unknown Source");
+        } else {
+            b.append(e.getFileName());
+            if (e.getLineNumber() >= 0) {
+                b.append(':').append(e.getLineNumber());
+            }
+        }
+        return b.append(')').toString();
+    }
+
+    private static int firstJdkFrame(StackTraceElement[] all) {
+        int i = 0;
+        while (i < all.length && isAgent(all[i])) {
+            i++;
+        }
+        return i;
+    }
+
+    private static int firstApplicationFrame(StackTraceElement[] all) {
+        for (int i = firstJdkFrame(all); i < all.length; i++) {
+            if (!isJdk(all[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    // The agent's frames on the hook path: the recorder and the boot-loader hooks.
+    private static boolean isAgent(StackTraceElement e) {
+        String c = e.getClassName();
+        return c.startsWith("dev.portagent.registry.") || c.startsWith("dev.portagent.bootstrap.");
+    }
+
+    // Boot and platform loader classes are the JDK (java.base, java.net.http, jdk.*); frames of
+    // hidden classes and lambdas of the JDK carry the same loader names.
+    static boolean isJdk(StackTraceElement e) {
+        String loader = e.getClassLoaderName();
+        return loader == null ? isJdkModule(e.getModuleName()) || e.getModuleName() == null && isJdkName(e.getClassName())
+                : loader.equals("platform");
+    }
+
+    private static boolean isJdkModule(String module) {
+        return module != null && (module.startsWith("java.") || module.startsWith("jdk."));
+    }
+
+    private static boolean isJdkName(String className) {
+        return className.startsWith("java.") || className.startsWith("javax.") || className.startsWith("sun.")
+                || className.startsWith("jdk.") || className.startsWith("com.sun.");
+    }
+
+    private static boolean isSocketPlumbing(String c) {
+        return c.startsWith("sun.nio.ch.") || c.startsWith("java.net.") || c.startsWith("java.nio.")
+                || c.startsWith("sun.net.");
+    }
+
+    private static boolean isPublicJdkApi(StackTraceElement e) {
+        String c = e.getClassName();
+        return isJdk(e) && (c.startsWith("java.") || c.startsWith("javax.")) && !c.startsWith("java.lang.invoke.");
+    }
+}

@@ -1,0 +1,72 @@
+package dev.portagent.report;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/** Writes a report so that a reader sees the old file or the new one, never half of one. */
+public final class ReportFiles {
+
+    /** Report content: stacks reveal the application's internals, so only the owner may read it. */
+    private static final String OWNER_ONLY = "rw-------";
+
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    private ReportFiles() {
+    }
+
+    /** Why a report cannot be written to {@code target}, or null when it can (as far as one can tell before). */
+    public static String problem(Path target) {
+        Path dir = target.toAbsolutePath().getParent();
+        if (Files.isDirectory(target)) {
+            return target + " is a directory";
+        }
+        if (dir == null || !Files.isDirectory(dir)) {
+            return "directory " + dir + " does not exist";
+        }
+        if (!Files.isWritable(dir)) {
+            return "directory " + dir + " is not writable";
+        }
+        if (Files.exists(target) && !Files.isWritable(target)) {
+            return target + " is not writable";
+        }
+        return null;
+    }
+
+    public static void writeAtomically(Path target, Content content) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path dir = absolute.getParent();
+        Path temp = createTemp(dir, "." + absolute.getFileName());
+        try {
+            try (OutputStream out = Files.newOutputStream(temp)) {
+                content.writeTo(out);
+            }
+            try {
+                Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    private static Path createTemp(Path dir, String prefix) throws IOException {
+        try {
+            FileAttribute<?> ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(OWNER_ONLY));
+            return Files.createTempFile(dir, prefix, ".tmp", ownerOnly);
+        } catch (UnsupportedOperationException notPosix) {
+            return Files.createTempFile(dir, prefix, ".tmp");
+        } catch (FileAlreadyExistsException raced) {
+            return createTemp(dir, prefix + "-");
+        }
+    }
+}
