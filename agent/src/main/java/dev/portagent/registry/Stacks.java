@@ -115,10 +115,10 @@ final class Stacks {
         return -1;
     }
 
-    // The agent's frames on the hook path: the recorder and the boot-loader hooks.
+    // The agent's frames on the hook path. Exact names: application code may live in dev.portagent.* too.
     private static boolean isAgent(StackTraceElement e) {
         String c = e.getClassName();
-        return c.startsWith("dev.portagent.registry.") || c.startsWith("dev.portagent.bootstrap.");
+        return c.equals(Recorder.class.getName()) || c.equals("dev.portagent.bootstrap.PortHooks");
     }
 
     // Boot and platform loader classes are the JDK (java.base, java.net.http, jdk.*); frames of

@@ -1,0 +1,122 @@
+package dev.portagent.instrument;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassVisitor;
+import net.bytebuddy.jar.asm.FieldVisitor;
+import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The transform as a pure function of the running JDK's class bytes: no agent, no JVM hooks. */
+class PortTransformerTest {
+
+    private final PortTransformer transformer = new PortTransformer();
+
+    static List<Arguments> targets() {
+        List<Arguments> cases = new ArrayList<>();
+        // Which hooks each class must receive on this JDK; classes absent from this JDK are skipped.
+        cases.add(Arguments.of("sun/nio/ch/Net", List.of("created", "bound", "connected")));
+        cases.add(Arguments.of("sun/nio/ch/NioSocketImpl", List.of("acceptedImpl")));
+        cases.add(Arguments.of("sun/nio/ch/SocketChannelImpl", List.of("accepted")));
+        cases.add(Arguments.of("sun/nio/ch/UnixAsynchronousSocketChannelImpl", List.of("accepted")));
+        cases.add(Arguments.of("sun/nio/ch/DatagramChannelImpl", List.of("disconnected")));
+        cases.add(Arguments.of(Runtime.version().feature() >= 21 ? "sun/nio/ch/UnixDispatcher" : "sun/nio/ch/SocketDispatcher",
+                List.of("closed")));
+        if (Runtime.version().feature() < 21) {
+            cases.add(Arguments.of("sun/nio/ch/DatagramDispatcher", List.of("closed")));
+        }
+        return cases;
+    }
+
+    @ParameterizedTest
+    @MethodSource("targets")
+    void weavesTheHooksIntoTheJdkClass(String internalName, List<String> hooks) throws IOException {
+        byte[] original = jdkClass(internalName);
+
+        byte[] woven = transformer.weave(internalName, original);
+
+        assertThat(hookCalls(woven)).containsAll(hooks);
+        assertThat(hookCalls(original)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("targets")
+    void keepsTheClassShapeSoThatRetransformationIsAllowed(String internalName, List<String> hooks) throws IOException {
+        byte[] original = jdkClass(internalName);
+
+        byte[] woven = transformer.weave(internalName, original);
+
+        assertThat(members(woven)).isEqualTo(members(original));
+    }
+
+    @Test
+    void weavingIsDeterministic() throws IOException {
+        byte[] original = jdkClass("sun/nio/ch/Net");
+
+        assertThat(transformer.weave("sun/nio/ch/Net", original))
+                .isEqualTo(new PortTransformer().weave("sun/nio/ch/Net", original));
+    }
+
+    @Test
+    void leavesEveryOtherClassAlone() throws IOException {
+        byte[] bytes = jdkClass("java/net/Socket");
+
+        assertThat(transformer.transform(Object.class.getModule(), null, "java/net/Socket", null, null, bytes)).isNull();
+        assertThat(transformer.transform(null, getClass().getClassLoader(), "sun/nio/ch/Net", null, null,
+                jdkClass("sun/nio/ch/Net"))).as("only the boot loader's copy is the JDK's").isNull();
+    }
+
+    static byte[] jdkClass(String internalName) throws IOException {
+        try (InputStream in = ClassLoader.getSystemResourceAsStream(internalName + ".class")) {
+            assertThat(in).as(internalName + " in this JDK").isNotNull();
+            return in.readAllBytes();
+        }
+    }
+
+    private static List<String> hookCalls(byte[] classfile) {
+        List<String> calls = new ArrayList<>();
+        new ClassReader(classfile).accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
+                return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitMethodInsn(int opcode, String owner, String method, String desc, boolean itf) {
+                        if (owner.equals("dev/portagent/bootstrap/PortHooks")) {
+                            calls.add(method);
+                        }
+                    }
+                };
+            }
+        }, 0);
+        return calls;
+    }
+
+    private static Map<String, Integer> members(byte[] classfile) {
+        Map<String, Integer> members = new TreeMap<>();
+        new ClassReader(classfile).accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public FieldVisitor visitField(int access, String name, String descriptor, String signature, Object value) {
+                members.put("field " + name + descriptor, access);
+                return null;
+            }
+
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
+                members.put("method " + name + descriptor, access);
+                return null;
+            }
+        }, ClassReader.SKIP_CODE);
+        return members;
+    }
+}

@@ -1,0 +1,239 @@
+package dev.portagent.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portagent.proc.EphemeralRange;
+import java.io.FileDescriptor;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RecorderTest {
+
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final EphemeralRange RANGE = new EphemeralRange(32768, 60999, "test");
+
+    /** The kernel as the recorder sees it: the port getsockname would answer for each fd. */
+    private final Map<FileDescriptor, InetSocketAddress> kernel = new IdentityHashMap<>();
+    private final JdkSockets jdk = new JdkSockets() {
+        @Override
+        public InetSocketAddress localAddress(FileDescriptor fd) {
+            return kernel.get(fd);
+        }
+
+        @Override
+        public boolean ipv6Available() {
+            return true;
+        }
+
+        @Override
+        public FileDescriptor implFd(Object socketImpl) {
+            return (FileDescriptor) socketImpl;
+        }
+
+        @Override
+        public InetSocketAddress implRemote(Object socketImpl) {
+            return new InetSocketAddress(LOOPBACK, 40000);
+        }
+    };
+
+    private Registry registry = new Registry(RANGE, 32, 100, () -> 0);
+    private Recorder recorder = new Recorder(registry, jdk, 32, true);
+
+    private FileDescriptor socketWithKernelPort(int port) {
+        FileDescriptor fd = new FileDescriptor();
+        kernel.put(fd, new InetSocketAddress(LOOPBACK, port));
+        return fd;
+    }
+
+    @Test
+    void aListenerOnPortZeroIsEphemeralWithThePortTheKernelChose() {
+        FileDescriptor fd = socketWithKernelPort(45001);
+        recorder.created(null, fd, false, true);
+        recorder.bound(null, fd, null, 0);
+
+        SocketView v = registry.snapshot().open().get(0);
+        assertThat(v.protocol()).isEqualTo("tcp");
+        assertThat(v.role()).isEqualTo("listen");
+        assertThat(v.localPort()).isEqualTo(45001);
+        assertThat(v.requestedPort()).isZero();
+        assertThat(v.ephemeral()).isTrue();
+        assertThat(v.inEphemeralRange()).isTrue();
+        assertThat(v.family()).isEqualTo("ipv6");
+        assertThat(v.localAddress()).isEqualTo("::ffff:127.0.0.1");
+        assertThat(v.site()).startsWith(getClass().getName() + ".aListenerOnPortZeroIsEphemeralWithThePortTheKernelChose(RecorderTest.java:");
+        assertThat(v.thread()).isEqualTo(Thread.currentThread().getName());
+        assertThat(v.state()).isEqualTo("open");
+    }
+
+    @Test
+    void aFixedPortInsideTheEphemeralRangeIsWarnedAboutWithItsSite() {
+        FileDescriptor fd = new FileDescriptor();
+        recorder.created(StandardProtocolFamily.INET, fd, false, true);
+        recorder.bound(StandardProtocolFamily.INET, fd, LOOPBACK, 45678);
+
+        Snapshot s = registry.snapshot();
+        SocketView v = s.open().get(0);
+        assertThat(v.ephemeral()).isFalse();
+        assertThat(v.requestedPort()).isEqualTo(45678);
+        assertThat(v.family()).isEqualTo("ipv4");
+        assertThat(v.localAddress()).isEqualTo("127.0.0.1");
+        assertThat(s.warnings()).singleElement().satisfies(w -> {
+            assertThat(w.type()).isEqualTo(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE);
+            assertThat(w.port()).isEqualTo(45678);
+            assertThat(w.message()).contains(v.site()).contains("32768-60999");
+        });
+    }
+
+    @Test
+    void aFixedPortOutsideTheRangeIsNotWarnedAbout() {
+        FileDescriptor fd = new FileDescriptor();
+        recorder.bound(null, fd, LOOPBACK, 8080);
+
+        assertThat(registry.snapshot().warnings()).isEmpty();
+    }
+
+    @Test
+    void aConnectWithoutBindIsAnImplicitEphemeralBind() {
+        FileDescriptor fd = socketWithKernelPort(50000);
+        recorder.connected(null, fd, LOOPBACK, 8080, null);
+
+        SocketView v = registry.snapshot().open().get(0);
+        assertThat(v.role()).isEqualTo("connect");
+        assertThat(v.localPort()).isEqualTo(50000);
+        assertThat(v.remotePort()).isEqualTo(8080);
+        assertThat(v.ephemeral()).isTrue();
+        assertThat(registry.counters().connects()).isEqualTo(1);
+        assertThat(registry.counters().ephemeralAllocated()).isEqualTo(1);
+    }
+
+    @Test
+    void aRefusedConnectHeldItsPortUntilItFailed() {
+        FileDescriptor fd = socketWithKernelPort(50001);
+        recorder.connected(null, fd, LOOPBACK, 1, new ConnectException("Connection refused"));
+
+        Snapshot s = registry.snapshot();
+        assertThat(s.open()).isEmpty();
+        assertThat(s.closed()).singleElement().satisfies(v -> {
+            assertThat(v.localPort()).isEqualTo(50001);
+            assertThat(v.state()).isEqualTo("closed");
+            assertThat(v.error()).isEqualTo("Connection refused");
+        });
+        recorder.closed(fd);
+        assertThat(registry.counters().closed()).as("the later close of the fd is not a second close").isEqualTo(1);
+    }
+
+    @Test
+    void aBoundSocketThatConnectsKeepsItsBindAndBecomesAConnect() {
+        FileDescriptor fd = new FileDescriptor();
+        recorder.bound(null, fd, LOOPBACK, 7000);
+        recorder.connected(null, fd, LOOPBACK, 8080, null);
+
+        SocketView v = registry.snapshot().open().get(0);
+        assertThat(v.role()).isEqualTo("connect");
+        assertThat(v.requestedPort()).isEqualTo(7000);
+        assertThat(v.ephemeral()).isFalse();
+        assertThat(registry.counters().binds()).isEqualTo(1);
+        assertThat(registry.counters().connects()).isEqualTo(1);
+    }
+
+    @Test
+    void udpSocketsAreToldApartFromTcpByTheirCreation() {
+        FileDescriptor fd = socketWithKernelPort(40001);
+        recorder.created(null, fd, true, false);
+        recorder.bound(null, fd, null, 0);
+        recorder.connected(null, fd, LOOPBACK, 53, null);
+        assertThat(registry.snapshot().open().get(0)).satisfies(v -> {
+            assertThat(v.protocol()).isEqualTo("udp");
+            assertThat(v.role()).isEqualTo("connect");
+            assertThat(v.remotePort()).isEqualTo(53);
+        });
+
+        recorder.disconnected(fd);
+        assertThat(registry.snapshot().open().get(0)).satisfies(v -> {
+            assertThat(v.role()).isEqualTo("bind");
+            assertThat(v.remoteAddress()).isNull();
+        });
+    }
+
+    @Test
+    void aSocketClosedBeforeItWasBoundLeavesNoTrace() {
+        FileDescriptor fd = new FileDescriptor();
+        recorder.created(null, fd, true, false);
+        recorder.closed(fd);
+
+        Snapshot s = registry.snapshot();
+        assertThat(s.open()).isEmpty();
+        assertThat(s.closed()).isEmpty();
+        assertThat(s.counters().closed()).isZero();
+    }
+
+    @Test
+    void acceptedSocketsShareTheListenersPortAndAreNotEphemeral() {
+        FileDescriptor fd = socketWithKernelPort(45002);
+        recorder.acceptedImpl(fd);
+
+        SocketView v = registry.snapshot().open().get(0);
+        assertThat(v.role()).isEqualTo("accept");
+        assertThat(v.localPort()).isEqualTo(45002);
+        assertThat(v.remotePort()).isEqualTo(40000);
+        assertThat(v.ephemeral()).isFalse();
+        assertThat(registry.snapshot().warnings()).as("the listener was warned about, not each accept").isEmpty();
+    }
+
+    @Test
+    void acceptedSocketsAreNotRecordedWhenSwitchedOff() {
+        recorder = new Recorder(registry, jdk, 32, false);
+        recorder.acceptedImpl(socketWithKernelPort(45003));
+
+        assertThat(registry.snapshot().open()).isEmpty();
+    }
+
+    @Test
+    void closedHistoryIsBoundedAndCountsWhatItDropped() {
+        registry = new Registry(RANGE, 32, 3, () -> 0);
+        recorder = new Recorder(registry, jdk, 32, true);
+        for (int i = 0; i < 5; i++) {
+            FileDescriptor fd = socketWithKernelPort(50000 + i);
+            recorder.connected(null, fd, LOOPBACK, 8080, null);
+            recorder.closed(fd);
+        }
+
+        Snapshot s = registry.snapshot();
+        assertThat(s.closed()).extracting(SocketView::localPort).containsExactly(50002, 50003, 50004);
+        assertThat(s.counters().droppedHistory()).isEqualTo(2);
+        assertThat(s.counters().closed()).isEqualTo(5);
+
+        registry.clearHistory();
+        assertThat(registry.snapshot().closed()).isEmpty();
+    }
+
+    @Test
+    void socketsOpenedFromTheSameLineShareOneStack() {
+        for (int i = 0; i < 2; i++) {
+            recorder.connected(null, socketWithKernelPort(50010 + i), LOOPBACK, 8080, null);
+        }
+
+        Snapshot s = registry.snapshot();
+        assertThat(s.open().get(0).stack()).isSameAs(s.open().get(1).stack());
+        assertThat(s.sites()).singleElement().satisfies(site -> {
+            assertThat(site.opened()).isEqualTo(2);
+            assertThat(site.open()).isEqualTo(2);
+            assertThat(site.ephemeral()).isEqualTo(2);
+        });
+    }
+
+    @Test
+    void withoutStackCaptureThereIsNoSiteAndNoStack() {
+        recorder = new Recorder(registry, jdk, 0, true);
+        recorder.connected(null, socketWithKernelPort(50020), LOOPBACK, 8080, null);
+
+        SocketView v = registry.snapshot().open().get(0);
+        assertThat(v.site()).isNull();
+        assertThat(v.stack()).isEmpty();
+    }
+}
