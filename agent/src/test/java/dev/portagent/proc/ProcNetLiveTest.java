@@ -28,7 +28,7 @@ class ProcNetLiveTest {
     void listeningSocket() throws IOException {
         ProcSocket seen;
         try (ServerSocket server = new ServerSocket(0)) {
-            seen = single(s -> s.protocol().equals("tcp") && s.localPort() == server.getLocalPort());
+            seen = held("tcp", server.getLocalPort());
             assertThat(seen.state()).isEqualTo("LISTEN");
             assertThat(ProcNet.inodeOwners().get(seen.inode())).contains(PID);
             assertThat(ProcNet.socketInodes(PID)).contains(seen.inode());
@@ -44,7 +44,7 @@ class ProcNetLiveTest {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              Socket client = new Socket(server.getInetAddress(), server.getLocalPort());
              Socket accepted = server.accept()) {
-            ProcSocket clientSide = single(s -> s.protocol().equals("tcp") && s.localPort() == client.getLocalPort());
+            ProcSocket clientSide = held("tcp", client.getLocalPort());
             ProcSocket acceptedSide = single(s -> s.protocol().equals("tcp") && s.localPort() == server.getLocalPort()
                     && s.remotePort() == client.getLocalPort());
             assertThat(clientSide.state()).isEqualTo("ESTABLISHED");
@@ -63,8 +63,8 @@ class ProcNetLiveTest {
         try (DatagramSocket unconnected = new DatagramSocket(0, InetAddress.getLoopbackAddress());
              DatagramSocket connected = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             connected.connect(unconnected.getLocalSocketAddress());
-            ProcSocket a = single(s -> s.protocol().equals("udp") && s.localPort() == unconnected.getLocalPort());
-            ProcSocket b = single(s -> s.protocol().equals("udp") && s.localPort() == connected.getLocalPort());
+            ProcSocket a = held("udp", unconnected.getLocalPort());
+            ProcSocket b = held("udp", connected.getLocalPort());
             assertThat(a.state()).isEqualTo("UNCONN");
             assertThat(b.state()).isEqualTo("ESTAB");
             assertThat(b.remotePort()).isEqualTo(unconnected.getLocalPort());
@@ -76,20 +76,23 @@ class ProcNetLiveTest {
     @Test
     void ipv6Loopback() throws IOException {
         InetAddress loopback6 = InetAddress.getByName("::1");
-        ServerSocket server = new ServerSocket();
-        try (server) {
+        ProcSocket seen;
+        try (ServerSocket server = new ServerSocket()) {
             try {
                 server.bind(new InetSocketAddress(loopback6, 0));
             } catch (IOException e) {
                 assumeTrue(false, "skipped: cannot bind ::1 (" + e + ")");
             }
-            ProcSocket seen = single(s -> s.protocol().equals("tcp") && s.localPort() == server.getLocalPort());
+            seen = held("tcp", server.getLocalPort());
             assertThat(seen.family()).isEqualTo("ipv6");
             assertThat(seen.localAddress()).isEqualTo(loopback6);
             assertThat(seen.state()).isEqualTo("LISTEN");
         }
-        assertThat(ProcNet.socketsOf(PID)).noneMatch(s -> s.localPort() == server.getLocalPort()
-                && s.protocol().equals("tcp"));
+        assertThat(ProcNet.socketsOf(PID)).doesNotContain(seen);
+    }
+
+    private static ProcSocket held(String protocol, int localPort) {
+        return single(s -> s.protocol().equals(protocol) && s.localPort() == localPort);
     }
 
     private static ProcSocket single(Predicate<ProcSocket> match) {
