@@ -139,8 +139,8 @@ final class Stacks {
     }
 
     private static boolean isSocketPlumbing(String c) {
-        return c.startsWith("sun.nio.ch.") || c.startsWith("java.net.") || c.startsWith("java.nio.")
-                || c.startsWith("sun.net.");
+        return c.startsWith("sun.nio.ch.") || c.startsWith("java.nio.")
+                || c.startsWith("java.net.") && !c.startsWith("java.net.http.");
     }
 
     private static boolean isPublicJdkApi(StackTraceElement e) {
