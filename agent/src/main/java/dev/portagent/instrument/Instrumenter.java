@@ -20,7 +20,7 @@ public final class Instrumenter {
     public static boolean install(Instrumentation inst, Registry registry, int stackDepth, boolean recordAccepted)
             throws Exception {
         JdkAccess jdk = new JdkAccess(inst);
-        if (!PortHooks.install(new Recorder(registry, jdk, stackDepth, recordAccepted))) {
+        if (!PortHooks.install(FailingListener.wrap(new Recorder(registry, jdk, stackDepth, recordAccepted)))) {
             return false;
         }
         PortTransformer transformer = new PortTransformer();
