@@ -69,11 +69,12 @@ final class Installer {
         });
         scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
 
-        if (reportPath != null) {
-            ReportService reports = new ReportService(registry,
-                    JsonReport.Header.ofThisJvm(version(), options.effective()), reportPath, err);
+        String summary = options.summary(pid);
+        if (reportPath != null || summary != null) {
+            ReportService reports = new ReportService(registry, JsonReport.Header.ofThisJvm(version(), options.effective()),
+                    reportPath, options.htmlReport(), summary, err);
             reports.installShutdownHook();
-            if (options.reportIntervalSeconds() > 0) {
+            if (reportPath != null && options.reportIntervalSeconds() > 0) {
                 scheduler.scheduleWithFixedDelay(reports.periodic(), options.reportIntervalSeconds(),
                         options.reportIntervalSeconds(), TimeUnit.SECONDS);
             }

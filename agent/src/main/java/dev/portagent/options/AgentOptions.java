@@ -33,6 +33,9 @@ public final class AgentOptions {
 
   public enum Notify { WARNINGS, ALL, NONE }
 
+  /** AUTO: HTML when the report file name ends in .html or .htm, JSON otherwise. */
+  public enum Format { AUTO, JSON, HTML }
+
   private static final String PID = "{pid}";
 
   /** The option table: a new option is a new row (plus a getter if code needs it typed). */
@@ -47,7 +50,9 @@ public final class AgentOptions {
     WARN_AT("warnAt", wholeNumber(1, 100, null), "80", "warn when ephemeral-port pressure towards one destination reaches this percent of the OS range"),
     NOTIFY("notify", choice(Notify.values()), "warnings", "JMX notifications: warnings (pressure and fixed ports in the ephemeral range), all (also every open and close), none"),
     JMX("jmx", bool(), "true", "register the dev.portagent:type=Ports MXBean"),
-    VERBOSE("verbose", bool(), "false", "log what the agent itself does on stderr");
+    VERBOSE("verbose", bool(), "false", "log what the agent itself does on stderr"),
+    FORMAT("format", choice(Format.values()), "auto", "report format; auto picks html for a .html file name"),
+    SUMMARY("summary", path(), null, "print a short human summary at exit to stderr (summary=stderr) or to this file");
 
     final String key;
     final Kind kind;
@@ -184,6 +189,22 @@ public final class AgentOptions {
   public Path reportPath(long pid) {
     String report = report();
     return report == null ? null : Path.of(report.replace(PID, Long.toString(pid)));
+  }
+
+  public boolean htmlReport() {
+    Format format = (Format) values.get(Option.FORMAT);
+    if (format == Format.AUTO) {
+      String report = report();
+      String name = report == null ? "" : report.toLowerCase(Locale.ROOT);
+      return name.endsWith(".html") || name.endsWith(".htm");
+    }
+    return format == Format.HTML;
+  }
+
+  /** "stderr", a file path with {pid} expanded, or null when no summary was asked for. */
+  public String summary(long pid) {
+    String summary = (String) values.get(Option.SUMMARY);
+    return summary == null ? null : summary.replace(PID, Long.toString(pid));
   }
 
   public int reportIntervalSeconds() {

@@ -1,6 +1,8 @@
 package dev.portagent.report;
 
 import dev.portagent.registry.Registry;
+import dev.portagent.registry.Snapshot;
+import java.nio.charset.StandardCharsets;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -18,13 +20,19 @@ public final class ReportService {
     private final Registry registry;
     private final JsonReport.Header header;
     private final Path target;
+    private final boolean html;
+    private final String summary;
     private final PrintStream err;
     private final Object writeLock = new Object();
 
-    public ReportService(Registry registry, JsonReport.Header header, Path target, PrintStream err) {
+    /** {@code target} null: no report file; {@code summary} "stderr", a file, or null for none. */
+    public ReportService(Registry registry, JsonReport.Header header, Path target, boolean html, String summary,
+                         PrintStream err) {
         this.registry = registry;
         this.header = header;
         this.target = target;
+        this.html = html;
+        this.summary = summary;
         this.err = err;
     }
 
@@ -33,8 +41,18 @@ public final class ReportService {
     }
 
     public void write(String reason) throws java.io.IOException {
+        write(registry.snapshot(), reason);
+    }
+
+    private void write(Snapshot snapshot, String reason) throws java.io.IOException {
         synchronized (writeLock) {
-            ReportFiles.writeAtomically(target, out -> JsonReport.write(header, registry.snapshot(), reason, out));
+            ReportFiles.writeAtomically(target, out -> {
+                if (html) {
+                    HtmlReport.write(header, snapshot, reason, out);
+                } else {
+                    JsonReport.write(header, snapshot, reason, out);
+                }
+            });
         }
     }
 
@@ -58,12 +76,33 @@ public final class ReportService {
         };
     }
 
+    private void writeSummary(Snapshot snapshot) {
+        if (summary == null) {
+            return;
+        }
+        String text = HumanSummary.of(snapshot);
+        if (summary.equals("stderr")) {
+            err.print(text);
+            err.flush();
+            return;
+        }
+        try {
+            ReportFiles.writeAtomically(Path.of(summary), out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (Throwable t) {
+            err.println("portagent: cannot write the summary to " + summary + ": " + t);
+        }
+    }
+
     private void writeOnExit() {
         CountDownLatch done = new CountDownLatch(1);
         Throwable[] failure = new Throwable[1];
         Thread writer = new Thread(() -> {
             try {
-                write("exit");
+                Snapshot snapshot = registry.snapshot();
+                writeSummary(snapshot);
+                if (target != null) {
+                    write(snapshot, "exit");
+                }
             } catch (Throwable t) {
                 failure[0] = t;
             } finally {

@@ -59,6 +59,7 @@ class AgentOptionsTest {
         ok("notify=ALL,verbose=True", Map.of("notify", "all", "verbose", "true")),
         ok("report=a=b.json", Map.of("report", "a=b.json")),
         ok("report=/tmp/ports-{pid}.json", Map.of("report", "/tmp/ports-{pid}.json")),
+        ok("format=html,summary=stderr", Map.of("format", "html", "summary", "stderr")),
         help("help", Map.of()),
         help("stack=4,help,", Map.of("stack", "4")),
 
@@ -78,10 +79,11 @@ class AgentOptionsTest {
         error("jmx=yes", "portagent: option jmx=yes is not valid: expected true or false"),
         error("accepted=1", "portagent: option accepted=1 is not valid: expected true or false"),
         error("notify=some", "portagent: option notify=some is not valid: expected one of warnings, all, none"),
+        error("format=xml", "portagent: option format=xml is not valid: expected one of auto, json, html"),
         error("foo=1", "portagent: unknown option foo=1: known options are"
-            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, verbose, help"),
+            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, verbose, format, summary, help"),
         error("Stack=1", "portagent: unknown option Stack=1: known options are"
-            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, verbose, help"),
+            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, verbose, format, summary, help"),
         error("help=yes", "portagent: option help=yes is not valid: help takes no value, write just help"),
         error("stack", "portagent: agent argument \"stack\" " + MALFORMED),
         error("report=a.json,stack", "portagent: agent argument \"stack\" " + MALFORMED),
@@ -106,6 +108,24 @@ class AgentOptionsTest {
     assertThat(options.help()).isEqualTo(c.help());
   }
 
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+      "report=ports.json, false",
+      "report=ports.html, true",
+      "report=PORTS.HTM, true",
+      "'report=ports.html,format=json', false",
+      "'report=ports.txt,format=html', true",
+  })
+  void theReportFormatFollowsTheFileNameUnlessGiven(String args, boolean html) throws OptionException {
+    assertThat(AgentOptions.parse(args, Map.of(), Map.of()).htmlReport()).isEqualTo(html);
+  }
+
+  @Test
+  void theSummaryPathExpandsThePid() throws OptionException {
+    assertThat(AgentOptions.parse("summary=/tmp/s-{pid}.txt", Map.of(), Map.of()).summary(7)).isEqualTo("/tmp/s-7.txt");
+    assertThat(AgentOptions.DEFAULTS.summary(7)).isNull();
+  }
+
   @Test
   void defaults() {
     AgentOptions options = AgentOptions.DEFAULTS;
@@ -123,7 +143,8 @@ class AgentOptionsTest {
     assertThat(options.effective()).containsExactly(
         entry("report", null), entry("reportInterval", "0"), entry("stack", "32"),
         entry("history", "10000"), entry("accepted", "true"), entry("warnAt", "80"),
-        entry("notify", "warnings"), entry("jmx", "true"), entry("verbose", "false"));
+        entry("notify", "warnings"), entry("jmx", "true"), entry("verbose", "false"), entry("format", "auto"),
+        entry("summary", null));
   }
 
   @Test
