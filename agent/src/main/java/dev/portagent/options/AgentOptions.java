@@ -47,6 +47,7 @@ public final class AgentOptions {
     WARN_AT("warnAt", wholeNumber(1, 100, null), "80", "warn when ephemeral-port pressure towards one destination reaches this percent of the OS range"),
     NOTIFY("notify", choice(Notify.values()), "warnings", "JMX notifications: warnings (pressure and fixed ports in the ephemeral range), all (also every open and close), none"),
     JMX("jmx", bool(), "true", "register the dev.portagent:type=Ports MXBean"),
+    MAX_ROWS("maxRows", wholeNumber(1, 1_000_000, null), "1000", "rows in the large JMX attributes (the newest are kept)"),
     VERBOSE("verbose", bool(), "false", "log what the agent itself does on stderr");
 
     final String key;
@@ -212,6 +213,10 @@ public final class AgentOptions {
 
   public boolean jmx() {
     return (Boolean) values.get(Option.JMX);
+  }
+
+  public int maxRows() {
+    return (Integer) values.get(Option.MAX_ROWS);
   }
 
   public boolean verbose() {
