@@ -72,7 +72,12 @@ final class EphemeralPressure {
     }
 
     static String destination(SocketView v) {
-        return TableText.endpoint(v.remoteAddress(), v.remotePort());
+        String address = v.remoteAddress();
+        // A dual-stack socket connecting to an IPv4 address makes an IPv4 connection: one destination.
+        if (address.startsWith("::ffff:") && address.indexOf('.') > 0) {
+            address = address.substring("::ffff:".length());
+        }
+        return TableText.endpoint(address, v.remotePort());
     }
 
     synchronized void opened(SocketView v) {

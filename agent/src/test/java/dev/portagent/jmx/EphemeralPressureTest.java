@@ -54,10 +54,14 @@ class EphemeralPressureTest {
     }
 
     @Test
-    void ipv6DestinationsAreBracketed() {
+    void ipv6DestinationsAreBracketedAndIpv4MappedOnesAreIpv4() {
         EphemeralPressure p = new EphemeralPressure(100);
         p.opened(connection(1, "2001:db8::1", 443, T0, 0, null));
         assertThat(p.worst(T0).destination()).isEqualTo("[2001:db8::1]:443");
+        p.opened(connection(2, "::ffff:10.0.0.1", 443, T0, 0, null));
+        p.opened(connection(3, "10.0.0.1", 443, T0, 0, null));
+        assertThat(p.worst(T0)).extracting(EphemeralPressure.Worst::destination, EphemeralPressure.Worst::open)
+                .containsExactly("10.0.0.1:443", 2);
     }
 
     @Test
