@@ -27,7 +27,8 @@ final class TableText {
                 endpoint(v.localAddress(), v.localPort()),
                 v.remoteAddress() == null ? "-" : endpoint(v.remoteAddress(), v.remotePort()),
                 v.role(),
-                v.ephemeral() ? "yes" : v.inEphemeralRange() ? "no, in range" : "no",
+                // An accepted socket has its listener's port: only a fixed bind inside the range is news.
+                v.ephemeral() ? "yes" : v.inEphemeralRange() && !"accept".equals(v.role()) ? "no, in range" : "no",
                 age(now - v.openedAt()),
                 v.thread(),
                 v.site() == null ? "(stack capture off)" : v.site()});

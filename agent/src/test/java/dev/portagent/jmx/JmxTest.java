@@ -3,7 +3,9 @@ package dev.portagent.jmx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portagent.registry.SocketView;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class JmxTest {
@@ -34,6 +36,19 @@ class JmxTest {
             assertThatThrownBy(() -> PortsMBean.reportFile(dir, bad)).as(String.valueOf(bad))
                     .isInstanceOf(IllegalArgumentException.class);
         }
+    }
+
+    @Test
+    void onlyAFixedBindInsideTheRangeIsFlaggedNotAnAcceptedSocketOnItsListenersPort() {
+        long now = EphemeralPressureTest.T0;
+        SocketView fixed = new SocketView(1, "tcp", "listen", "ipv4", "0.0.0.0", 40050, null, 0, 40050, false, true,
+                "open", now, 0, "main", 1, false, "App.main(App.java:3)", List.of(), null, "agent");
+        SocketView accepted = new SocketView(2, "tcp", "accept", "ipv4", "127.0.0.1", 40050, "127.0.0.1", 50000, 0,
+                false, true, "open", now, 0, "main", 1, false, "App.main(App.java:4)", List.of(), null, "agent");
+        String[] lines = TableText.lines(List.of(fixed, accepted), 0, 10, now);
+        assertThat(lines).hasSize(3);
+        assertThat(lines[1]).contains("0.0.0.0:40050", "no, in range");
+        assertThat(lines[2]).contains("127.0.0.1:50000", "accept").doesNotContain("in range");
     }
 
     @Test
