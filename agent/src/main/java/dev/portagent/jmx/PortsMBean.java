@@ -133,7 +133,7 @@ final class PortsMBean implements DynamicMBean, NotificationEmitter, Notifier {
                 new String[] {PRESSURE, FIXED_IN_RANGE, SOCKET_OPEN, SOCKET_CLOSE}, Notification.class.getName(),
                 "portagent.ephemeral.pressure when the ephemeral-port pressure reaches warnAt percent (and once "
                         + "when it falls back below); portagent.port.fixedInEphemeralRange when code binds a fixed "
-                        + "port inside the OS ephemeral range; portagent.socket.open and portagent.socket.close for "
+                        + "port inside the OS ephemeral range (once per port and line of code); portagent.socket.open and portagent.socket.close for "
                         + "every socket, only with the agent option notify=all. Option notify=none sends nothing. "
                         + "userData is a CompositeData.");
         this.broadcaster = new NotificationBroadcasterSupport(notifications, notificationInfo);

@@ -23,6 +23,7 @@ public final class PortsApp {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final List<Socket> clients = new ArrayList<>();
     private static final List<Socket> accepted = new ArrayList<>();
+    private static final List<ServerSocket> fixed = new ArrayList<>(); // held, so each "fixed" takes a new port
 
     public static void main(String[] args) throws Exception {
         ServerSocket listener = new ServerSocket(0, 1000, LOOPBACK);
@@ -50,7 +51,10 @@ public final class PortsApp {
                     clients.clear();
                     accepted.clear();
                 }
-                case "fixed" -> System.out.println("fixed " + bindInEphemeralRange().getLocalPort());
+                case "fixed" -> {
+                    fixed.add(bindInEphemeralRange());
+                    System.out.println("fixed " + fixed.get(fixed.size() - 1).getLocalPort());
+                }
                 case "exit" -> {
                     System.out.println("bye");
                     return;
