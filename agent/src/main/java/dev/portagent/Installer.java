@@ -2,6 +2,7 @@ package dev.portagent;
 
 import dev.portagent.instrument.BootstrapInjector;
 import dev.portagent.instrument.Instrumenter;
+import dev.portagent.jmx.Jmx;
 import dev.portagent.options.AgentOptions;
 import dev.portagent.options.OptionException;
 import dev.portagent.proc.EphemeralRange;
@@ -68,6 +69,7 @@ final class Installer {
             return t;
         });
         scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
+        Jmx.start(registry, options, version(), scheduler, attached, err);
 
         String summary = options.summary(pid);
         if (reportPath != null || summary != null) {

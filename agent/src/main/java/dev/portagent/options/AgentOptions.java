@@ -49,7 +49,8 @@ public final class AgentOptions {
     ACCEPTED("accepted", bool(), "true", "record accepted connections too"),
     WARN_AT("warnAt", wholeNumber(1, 100, null), "80", "warn when ephemeral-port pressure towards one destination reaches this percent of the OS range"),
     NOTIFY("notify", choice(Notify.values()), "warnings", "JMX notifications: warnings (pressure and fixed ports in the ephemeral range), all (also every open and close), none"),
-    JMX("jmx", bool(), "true", "register the dev.portagent:type=Ports MXBean"),
+    JMX("jmx", bool(), "true", "register the dev.portagent:type=Ports MBean"),
+    MAX_ROWS("maxRows", wholeNumber(1, 1_000_000, null), "1000", "rows in the large JMX attributes (the newest are kept)"),
     VERBOSE("verbose", bool(), "false", "log what the agent itself does on stderr"),
     FORMAT("format", choice(Format.values()), "auto", "report format; auto picks html for a .html file name"),
     SUMMARY("summary", path(), null, "print a short human summary at exit to stderr (summary=stderr) or to this file");
@@ -233,6 +234,10 @@ public final class AgentOptions {
 
   public boolean jmx() {
     return (Boolean) values.get(Option.JMX);
+  }
+
+  public int maxRows() {
+    return (Integer) values.get(Option.MAX_ROWS);
   }
 
   public boolean verbose() {

@@ -36,6 +36,8 @@ public final class Registry {
     private final Map<FileDescriptor, Object> open = new ConcurrentHashMap<>();
     private final AtomicReferenceArray<SocketRecord> history;
     private final Queue<SocketRecord> undigested = new ConcurrentLinkedQueue<>();
+    private final Queue<SocketRecord> closedUndelivered = new ConcurrentLinkedQueue<>();
+    private volatile RegistryObserver observer;
     private final Map<String, SiteCounter> sites = new ConcurrentHashMap<>();
     private final Map<String, Warning> warnings = new LinkedHashMap<>();
     private final Stacks stacks;
@@ -67,6 +69,11 @@ public final class Registry {
 
     public EphemeralRange ephemeralRange() {
         return range;
+    }
+
+    /** One observer at most; set it before the hooks record anything, or it misses what came before. */
+    public void observe(RegistryObserver o) {
+        observer = o;
     }
 
     // --- the socket path -------------------------------------------------------------------------
@@ -111,6 +118,9 @@ public final class Registry {
             }
             closes.increment();
             remember(r);
+            if (observer != null) {
+                closedUndelivered.offer(r);
+            }
         }
     }
 
@@ -131,6 +141,12 @@ public final class Registry {
     /** Resolves raw stacks into shared ones and counts sites; the digester thread calls it often. */
     public void digest() {
         synchronized (digestLock) {
+            RegistryObserver o = observer;
+            // Closes are taken first: the open of each of them is then already in undigested.
+            List<SocketRecord> closedNow = new ArrayList<>();
+            for (SocketRecord c; o != null && (c = closedUndelivered.poll()) != null; ) {
+                closedNow.add(c);
+            }
             SocketRecord r;
             while ((r = undigested.poll()) != null) {
                 Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack) : Stacks.NONE;
@@ -152,14 +168,42 @@ public final class Registry {
                             + " (" + range.source() + "): the kernel may give it to an outgoing connection first,"
                             + " and the bind then fails with \"Address already in use\"", r.localPort);
                 }
+                if (o != null) {
+                    tell(o, r, true);
+                }
+            }
+            for (SocketRecord c : closedNow) {
+                tell(o, c, false);
             }
         }
     }
 
+    private static void tell(RegistryObserver o, SocketRecord r, boolean opened) {
+        try {
+            if (opened) {
+                o.opened(view(r));
+            } else {
+                o.closed(view(r));
+            }
+        } catch (Throwable ignored) {
+            // an observer's failure must not stop the digester
+        }
+    }
+
     public void warn(String type, String message, int port) {
+        Warning added = null;
         synchronized (warnings) {
             if (warnings.size() < MAX_WARNINGS) {
-                warnings.putIfAbsent(type + ':' + port + ':' + message, new Warning(type, message, port));
+                Warning w = new Warning(type, message, port);
+                added = warnings.putIfAbsent(type + ':' + port + ':' + message, w) == null ? w : null;
+            }
+        }
+        RegistryObserver o = observer;
+        if (added != null && o != null) {
+            try {
+                o.warned(added);
+            } catch (Throwable ignored) {
+                // as in tell()
             }
         }
     }

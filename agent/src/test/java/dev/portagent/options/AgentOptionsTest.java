@@ -52,6 +52,8 @@ class AgentOptionsTest {
                 "notify", "all", "jmx", "false", "verbose", "true")),
         ok("stack=0,history=10000000,warnAt=100,reportInterval=0",
             Map.of("stack", "0", "history", "10000000", "warnAt", "100")),
+        ok("maxRows=1", Map.of("maxRows", "1")),
+        ok("maxRows=1000000", Map.of("maxRows", "1000000")),
         // Lenient: empty segments, e.g. from a trailing comma, are ignored.
         ok("stack=8,", Map.of("stack", "8")),
         ok(",,stack=8,,notify=none,", Map.of("stack", "8", "notify", "none")),
@@ -76,14 +78,15 @@ class AgentOptionsTest {
         error("history=10000001", "portagent: option history=10000001 is not valid:"
             + " expected a whole number from 0 to 10000000"),
         error("warnAt=0", "portagent: option warnAt=0 is not valid: expected a whole number from 1 to 100"),
+        error("maxRows=0", "portagent: option maxRows=0 is not valid: expected a whole number from 1 to 1000000"),
         error("jmx=yes", "portagent: option jmx=yes is not valid: expected true or false"),
         error("accepted=1", "portagent: option accepted=1 is not valid: expected true or false"),
         error("notify=some", "portagent: option notify=some is not valid: expected one of warnings, all, none"),
         error("format=xml", "portagent: option format=xml is not valid: expected one of auto, json, html"),
         error("foo=1", "portagent: unknown option foo=1: known options are"
-            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, verbose, format, summary, help"),
+            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, help"),
         error("Stack=1", "portagent: unknown option Stack=1: known options are"
-            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, verbose, format, summary, help"),
+            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, help"),
         error("help=yes", "portagent: option help=yes is not valid: help takes no value, write just help"),
         error("stack", "portagent: agent argument \"stack\" " + MALFORMED),
         error("report=a.json,stack", "portagent: agent argument \"stack\" " + MALFORMED),
@@ -138,19 +141,20 @@ class AgentOptionsTest {
     assertThat(options.warnAtPercent()).isEqualTo(80);
     assertThat(options.notifyMode()).isEqualTo(Notify.WARNINGS);
     assertThat(options.jmx()).isTrue();
+    assertThat(options.maxRows()).isEqualTo(1000);
     assertThat(options.verbose()).isFalse();
     assertThat(options.help()).isFalse();
     assertThat(options.effective()).containsExactly(
         entry("report", null), entry("reportInterval", "0"), entry("stack", "32"),
         entry("history", "10000"), entry("accepted", "true"), entry("warnAt", "80"),
-        entry("notify", "warnings"), entry("jmx", "true"), entry("verbose", "false"), entry("format", "auto"),
+        entry("notify", "warnings"), entry("jmx", "true"), entry("maxRows", "1000"), entry("verbose", "false"), entry("format", "auto"),
         entry("summary", null));
   }
 
   @Test
   void typedAccessors() throws OptionException {
     AgentOptions options = AgentOptions.parse("report=out/ports-{pid}-{pid}.json,reportInterval=5,stack=0,"
-        + "history=7,accepted=false,warnAt=90,notify=none,jmx=false,verbose=true", null, null);
+        + "history=7,accepted=false,warnAt=90,notify=none,jmx=false,maxRows=5,verbose=true", null, null);
     assertThat(options.report()).isEqualTo("out/ports-{pid}-{pid}.json");
     assertThat(options.reportPath(1234)).isEqualTo(Path.of("out/ports-1234-1234.json"));
     assertThat(options.reportIntervalSeconds()).isEqualTo(5);
@@ -160,6 +164,7 @@ class AgentOptionsTest {
     assertThat(options.warnAtPercent()).isEqualTo(90);
     assertThat(options.notifyMode()).isEqualTo(Notify.NONE);
     assertThat(options.jmx()).isFalse();
+    assertThat(options.maxRows()).isEqualTo(5);
     assertThat(options.verbose()).isTrue();
   }
 

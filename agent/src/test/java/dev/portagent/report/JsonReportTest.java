@@ -81,7 +81,7 @@ class JsonReportTest {
 
     @Test
     void anEmptyReportFollowsTheSchema() throws IOException {
-        JsonNode report = JSON.readTree(JsonReport.toJson(header, registry.snapshot(), "request"));
+        JsonNode report = JSON.readTree(JsonReport.toJson(header, registry.snapshot(), "jmx"));
 
         assertThat(schema().validate(report)).isEmpty();
         assertThat(report.get("sockets")).isEmpty();
