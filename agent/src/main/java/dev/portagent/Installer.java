@@ -5,6 +5,8 @@ import dev.portagent.instrument.Instrumenter;
 import dev.portagent.options.AgentOptions;
 import dev.portagent.options.OptionException;
 import dev.portagent.proc.EphemeralRange;
+import dev.portagent.registry.JdkSockets;
+import dev.portagent.registry.Reconciler;
 import dev.portagent.registry.Registry;
 import dev.portagent.registry.Warning;
 import dev.portagent.report.JsonReport;
@@ -23,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 final class Installer {
 
     private static final long DIGEST_MILLIS = 500;
+    // JConsole reads every attribute of the MBean in a burst, each read a snapshot: one /proc scan serves them all.
+    private static final long SNAPSHOT_RECONCILE_MILLIS = 250;
 
     private Installer() {
     }
@@ -53,7 +57,8 @@ final class Installer {
         BootstrapInjector.inject(inst, Installer.class.getClassLoader());
         EphemeralRange range = EphemeralRange.read();
         Registry registry = new Registry(range, options.stackDepth(), options.history(), Instrumenter::hookFailures);
-        if (!Instrumenter.install(inst, registry, options.stackDepth(), options.accepted())) {
+        JdkSockets jdk = Instrumenter.openJdk(inst);
+        if (!Instrumenter.install(inst, registry, jdk, options.stackDepth(), options.accepted())) {
             if (options.verbose()) {
                 err.println("portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent")
                         + " changes nothing");
@@ -68,6 +73,7 @@ final class Installer {
             return t;
         });
         scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
+        reconcile(options, registry, jdk, scheduler, err);
 
         if (reportPath != null) {
             ReportService reports = new ReportService(registry,
@@ -78,10 +84,34 @@ final class Installer {
                         options.reportIntervalSeconds(), TimeUnit.SECONDS);
             }
         }
+        AgentProperties.publish(inst, Map.of(AgentProperties.VERSION, version(),
+                AgentProperties.LOADED_BY, attached ? "attach" : "-javaagent",
+                AgentProperties.OPTIONS, options.effective().toString()));
         if (options.verbose()) {
             err.println("portagent " + version() + ": recording ports" + (attached ? " (attached)" : "")
                     + "; ephemeral range " + range.low() + "-" + range.high() + " from " + range.source()
                     + (reportPath != null ? "; report to " + reportPath : ""));
+        }
+    }
+
+    /** Sockets no hook saw: those open before we were loaded now, native ones periodically and for each report. */
+    private static void reconcile(AgentOptions options, Registry registry, JdkSockets jdk,
+                                  ScheduledExecutorService scheduler, PrintStream err) {
+        Reconciler reconciler = new Reconciler(registry, jdk::fdVal, Reconciler.PROC, System::currentTimeMillis);
+        if (!reconciler.available()) {
+            String message = "/proc/self/fd or /proc/net/tcp cannot be read (not Linux?): sockets opened before"
+                    + " portagent was loaded or outside java.net and java.nio are not reported";
+            registry.warn(Warning.RECONCILE_UNAVAILABLE, message, 0);
+            if (options.verbose()) {
+                err.println("portagent: " + message);
+            }
+            return;
+        }
+        reconciler.reconcile();
+        registry.beforeSnapshot(() -> reconciler.reconcileIfOlderThan(SNAPSHOT_RECONCILE_MILLIS));
+        int seconds = options.reconcileSeconds();
+        if (seconds > 0) {
+            scheduler.scheduleWithFixedDelay(reconciler::reconcile, seconds, seconds, TimeUnit.SECONDS);
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -51,6 +52,8 @@ public final class Registry {
     private final LongAdder closes = new LongAdder();
     private final LongAdder droppedHistory = new LongAdder();
     private final java.util.concurrent.atomic.AtomicLong historySeq = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong ids = new java.util.concurrent.atomic.AtomicLong();
+    private volatile Runnable beforeSnapshot = () -> { };
     private final Object digestLock = new Object();
 
     private static final class SiteCounter {
@@ -79,16 +82,25 @@ public final class Registry {
         return open.get(fd);
     }
 
+    long nextId() {
+        return ids.incrementAndGet();
+    }
+
     void opened(FileDescriptor fd, SocketRecord r) {
         open.put(fd, r);
         openCount.increment();
-        switch (r.role) {
-            case CONNECT -> connects.increment();
-            case ACCEPT -> accepts.increment();
-            default -> binds.increment();
+        // The event counters count what the hooks saw; a socket found in /proc was not a bind we saw.
+        if (r.origin == SocketView.AGENT) {
+            switch (r.role) {
+                case CONNECT -> connects.increment();
+                case ACCEPT -> accepts.increment();
+                default -> binds.increment();
+            }
+            if (r.ephemeral) {
+                ephemeralAllocated.increment();
+            }
         }
         if (r.ephemeral) {
-            ephemeralAllocated.increment();
             openEphemeral.increment();
         }
         undigested.offer(r);
@@ -114,6 +126,29 @@ public final class Registry {
         }
     }
 
+    // --- for the Reconciler ---------------------------------------------------------------------------
+
+    /** The keys of the open map: hook records and pending sockets, and the Reconciler's own keys. */
+    Set<FileDescriptor> descriptors() {
+        return open.keySet();
+    }
+
+    /** Drops an open record as if it had never been made: a hook turned out to know the socket after all. */
+    void forget(FileDescriptor key) {
+        Object v = open.remove(key);
+        if (v instanceof SocketRecord) {
+            openCount.decrement();
+            if (((SocketRecord) v).ephemeral) {
+                openEphemeral.decrement();
+            }
+        }
+    }
+
+    /** Runs at the start of every {@link #snapshot}, on the reader's thread. */
+    public void beforeSnapshot(Runnable task) {
+        beforeSnapshot = task;
+    }
+
     private void remember(SocketRecord r) {
         int capacity = history.length();
         if (capacity == 0) {
@@ -133,7 +168,8 @@ public final class Registry {
         synchronized (digestLock) {
             SocketRecord r;
             while ((r = undigested.poll()) != null) {
-                Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack) : Stacks.NONE;
+                Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack)
+                        : r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE;
                 r.stack = stack;
                 String site = siteKey(stack);
                 SiteCounter c = sites.get(site);
@@ -145,7 +181,8 @@ public final class Registry {
                 if (r.ephemeral) {
                     c.ephemeral.increment();
                 }
-                if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT) {
+                if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT
+                        && r.origin == SocketView.AGENT) {
                     warn(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE, "port " + r.localPort + " was asked for by "
                             + (stack.site == null ? "code unknown (stack capture off)" : stack.site)
                             + " but lies inside the OS ephemeral range " + range.low() + "-" + range.high()
@@ -180,6 +217,7 @@ public final class Registry {
     }
 
     public Snapshot snapshot() {
+        beforeSnapshot.run();
         digest();
         long now = System.currentTimeMillis();
         List<SocketView> openViews = new ArrayList<>();
@@ -230,7 +268,7 @@ public final class Registry {
                 address(r.localAddress, r.ipv6), r.localPort, remote == null ? null : address(remote, r.ipv6),
                 remote == null ? 0 : r.remotePort, r.requestedPort, r.ephemeral, r.inEphemeralRange,
                 closedAt == 0 ? "open" : "closed", r.openedAt, closedAt, r.thread, r.threadId, r.virtual,
-                stack.site, stack.frames, r.error, "agent");
+                stack.site, stack.frames, r.error, r.origin);
     }
 
     /** The address as ss shows it: an IPv4 address on an AF_INET6 socket is IPv4-mapped. */
