@@ -86,7 +86,7 @@ final class Installer {
         }
         AgentProperties.publish(inst, Map.of(AgentProperties.VERSION, version(),
                 AgentProperties.LOADED_BY, attached ? "attach" : "-javaagent",
-                AgentProperties.OPTIONS, options.effective().toString()));
+                AgentProperties.OPTIONS, changedOptions(options)));
         if (options.verbose()) {
             err.println("portagent " + version() + ": recording ports" + (attached ? " (attached)" : "")
                     + "; ephemeral range " + range.low() + "-" + range.high() + " from " + range.source()
@@ -133,6 +133,17 @@ final class Installer {
                 err.println("portagent: " + message);
             }
         }
+    }
+
+    /** The options that differ from the defaults, as they would be written after -javaagent:portagent.jar=. */
+    private static String changedOptions(AgentOptions options) {
+        StringBuilder text = new StringBuilder();
+        options.effective().forEach((key, value) -> {
+            if (!java.util.Objects.equals(value, AgentOptions.DEFAULTS.effective().get(key))) {
+                text.append(text.length() == 0 ? "" : ",").append(key).append('=').append(value);
+            }
+        });
+        return text.length() == 0 ? "defaults" : text.toString();
     }
 
     static String version() {

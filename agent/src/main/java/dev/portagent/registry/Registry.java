@@ -272,7 +272,7 @@ public final class Registry {
     }
 
     /** The address as ss shows it: an IPv4 address on an AF_INET6 socket is IPv4-mapped. */
-    static String address(InetAddress a, boolean ipv6Socket) {
+    public static String address(InetAddress a, boolean ipv6Socket) {
         if (a == null) {
             return ipv6Socket ? "::" : "0.0.0.0";
         }
