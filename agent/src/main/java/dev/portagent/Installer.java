@@ -25,8 +25,6 @@ import java.util.concurrent.TimeUnit;
 final class Installer {
 
     private static final long DIGEST_MILLIS = 500;
-    // JConsole reads every attribute of the MBean in a burst, each read a snapshot: one /proc scan serves them all.
-    private static final long SNAPSHOT_RECONCILE_MILLIS = 250;
 
     private Installer() {
     }
@@ -108,7 +106,7 @@ final class Installer {
             return;
         }
         reconciler.reconcile();
-        registry.beforeSnapshot(() -> reconciler.reconcileIfOlderThan(SNAPSHOT_RECONCILE_MILLIS));
+        registry.reconcileWith(reconciler::reconcileIfOlderThan);
         int seconds = options.reconcileSeconds();
         if (seconds > 0) {
             scheduler.scheduleWithFixedDelay(reconciler::reconcile, seconds, seconds, TimeUnit.SECONDS);

@@ -116,9 +116,9 @@ public final class Reconciler {
         }
     }
 
-    /** For readers that may ask many times a second (each JMX attribute read takes a snapshot). */
+    /** 0 for a report; more for readers that may ask many times a second ({@link Registry#snapshot()}). */
     public synchronized void reconcileIfOlderThan(long maxAgeMillis) {
-        if (clock.getAsLong() - lastPassAt >= maxAgeMillis) {
+        if (maxAgeMillis <= 0 || clock.getAsLong() - lastPassAt >= maxAgeMillis) {
             reconcile();
         }
     }

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -53,7 +54,7 @@ public final class Registry {
     private final LongAdder droppedHistory = new LongAdder();
     private final java.util.concurrent.atomic.AtomicLong historySeq = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong ids = new java.util.concurrent.atomic.AtomicLong();
-    private volatile Runnable beforeSnapshot = () -> { };
+    private volatile LongConsumer reconcileIfOlderThan = maxAgeMillis -> { };
     private final Object digestLock = new Object();
 
     private static final class SiteCounter {
@@ -144,9 +145,9 @@ public final class Registry {
         }
     }
 
-    /** Runs at the start of every {@link #snapshot}, on the reader's thread. */
-    public void beforeSnapshot(Runnable task) {
-        beforeSnapshot = task;
+    /** What brings the registry in line with /proc before a snapshot, on the reader's thread: the Reconciler. */
+    public void reconcileWith(LongConsumer reconcileIfOlderThanMillis) {
+        reconcileIfOlderThan = reconcileIfOlderThanMillis;
     }
 
     private void remember(SocketRecord r) {
@@ -216,8 +217,19 @@ public final class Registry {
                 connects.sum(), accepts.sum(), closes.sum(), droppedHistory.sum(), hookFailures.getAsLong());
     }
 
+    /**
+     * For readers that may come in bursts (JConsole reads every attribute at once, each a snapshot): a
+     * /proc pass younger than this is reused.
+     */
+    public static final long READER_RECONCILE_MILLIS = 250;
+
     public Snapshot snapshot() {
-        beforeSnapshot.run();
+        return snapshot(READER_RECONCILE_MILLIS);
+    }
+
+    /** A report passes 0: what it says is open must be open now, also a socket closed a moment ago. */
+    public Snapshot snapshot(long reconcileIfOlderThanMillis) {
+        reconcileIfOlderThan.accept(reconcileIfOlderThanMillis);
         digest();
         long now = System.currentTimeMillis();
         List<SocketView> openViews = new ArrayList<>();

@@ -34,7 +34,7 @@ public final class ReportService {
 
     public void write(String reason) throws java.io.IOException {
         synchronized (writeLock) {
-            ReportFiles.writeAtomically(target, out -> JsonReport.write(header, registry.snapshot(), reason, out));
+            ReportFiles.writeAtomically(target, out -> JsonReport.write(header, registry.snapshot(0), reason, out));
         }
     }
 

@@ -174,11 +174,15 @@ class ReconcilerTest {
     }
 
     @Test
-    void snapshotsReconcileFirst() {
-        registry.beforeSnapshot(reconciler::reconcile);
+    void snapshotsReconcileFirstAndAReportAlwaysAfresh() {
+        registry.reconcileWith(reconciler::reconcileIfOlderThan);
         proc.socket(15, 900, tcp(8084, "LISTEN", 0));
-
         assertThat(registry.snapshot().open()).extracting(SocketView::localPort).containsExactly(8084);
+
+        proc.remove(15);
+        now += 10;
+        assertThat(registry.snapshot().open()).as("a reader within 250 ms shares the pass").hasSize(1);
+        assertThat(registry.snapshot(0).open()).as("a report").isEmpty();
     }
 
     private FileDescriptor hookRecord(int fdNumber, int port) {
