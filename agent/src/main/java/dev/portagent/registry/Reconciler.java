@@ -125,7 +125,8 @@ public final class Reconciler {
 
     private void pass() {
         Map<Integer, Long> fds = source.socketFds();
-        List<ProcSocket> sockets = fds == null ? null : source.sockets();
+        // No socket fd, nothing to look up: premain usually costs one small directory read.
+        List<ProcSocket> sockets = fds == null ? null : fds.isEmpty() ? List.of() : source.sockets();
         if (sockets == null) {
             return;
         }

@@ -162,7 +162,15 @@ class ReconcilerTest {
     }
 
     @Test
+    void withoutSocketDescriptorsProcNetIsNotRead() {
+        reconciler.reconcile();
+
+        assertThat(proc.reads).isZero();
+    }
+
+    @Test
     void frequentReadersShareOnePass() {
+        proc.socket(16, 1000, tcp(8085, "LISTEN", 0));
         reconciler.reconcileIfOlderThan(250);
         int reads = proc.reads;
         now += 100;
