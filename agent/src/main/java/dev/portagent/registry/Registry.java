@@ -91,7 +91,7 @@ public final class Registry {
         open.put(fd, r);
         openCount.increment();
         // The event counters count what the hooks saw; a socket found in /proc was not a bind we saw.
-        if (r.origin == SocketView.AGENT) {
+        if (SocketView.AGENT.equals(r.origin)) {
             switch (r.role) {
                 case CONNECT -> connects.increment();
                 case ACCEPT -> accepts.increment();
@@ -183,7 +183,7 @@ public final class Registry {
                     c.ephemeral.increment();
                 }
                 if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT
-                        && r.origin == SocketView.AGENT) {
+                        && SocketView.AGENT.equals(r.origin)) {
                     warn(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE, "port " + r.localPort + " was asked for by "
                             + (stack.site == null ? "code unknown (stack capture off)" : stack.site)
                             + " but lies inside the OS ephemeral range " + range.low() + "-" + range.high()
