@@ -6,6 +6,8 @@ import dev.portagent.jmx.Jmx;
 import dev.portagent.options.AgentOptions;
 import dev.portagent.options.OptionException;
 import dev.portagent.proc.EphemeralRange;
+import dev.portagent.registry.JdkSockets;
+import dev.portagent.registry.Reconciler;
 import dev.portagent.registry.Registry;
 import dev.portagent.registry.Warning;
 import dev.portagent.report.JsonReport;
@@ -54,7 +56,8 @@ final class Installer {
         BootstrapInjector.inject(inst, Installer.class.getClassLoader());
         EphemeralRange range = EphemeralRange.read();
         Registry registry = new Registry(range, options.stackDepth(), options.history(), Instrumenter::hookFailures);
-        if (!Instrumenter.install(inst, registry, options.stackDepth(), options.accepted())) {
+        JdkSockets jdk = Instrumenter.openJdk(inst);
+        if (!Instrumenter.install(inst, registry, jdk, options.stackDepth(), options.accepted())) {
             if (options.verbose()) {
                 err.println("portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent")
                         + " changes nothing");
@@ -69,6 +72,7 @@ final class Installer {
             return t;
         });
         scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
+        reconcile(options, registry, jdk, scheduler, err);
         Jmx.start(registry, options, version(), scheduler, attached, err);
 
         String summary = options.summary(pid);
@@ -81,10 +85,34 @@ final class Installer {
                         options.reportIntervalSeconds(), TimeUnit.SECONDS);
             }
         }
+        AgentProperties.publish(inst, Map.of(AgentProperties.VERSION, version(),
+                AgentProperties.LOADED_BY, attached ? "attach" : "-javaagent",
+                AgentProperties.OPTIONS, changedOptions(options)));
         if (options.verbose()) {
             err.println("portagent " + version() + ": recording ports" + (attached ? " (attached)" : "")
                     + "; ephemeral range " + range.low() + "-" + range.high() + " from " + range.source()
                     + (reportPath != null ? "; report to " + reportPath : ""));
+        }
+    }
+
+    /** Sockets no hook saw: those open before we were loaded now, native ones periodically and for each report. */
+    private static void reconcile(AgentOptions options, Registry registry, JdkSockets jdk,
+                                  ScheduledExecutorService scheduler, PrintStream err) {
+        Reconciler reconciler = new Reconciler(registry, jdk::fdVal, Reconciler.PROC, System::currentTimeMillis);
+        if (!reconciler.available()) {
+            String message = "/proc/self/fd or /proc/net/tcp cannot be read (not Linux?): sockets opened before"
+                    + " portagent was loaded or outside java.net and java.nio are not reported";
+            registry.warn(Warning.RECONCILE_UNAVAILABLE, message, 0);
+            if (options.verbose()) {
+                err.println("portagent: " + message);
+            }
+            return;
+        }
+        reconciler.reconcile();
+        registry.reconcileWith(reconciler::reconcileIfOlderThan);
+        int seconds = options.reconcileSeconds();
+        if (seconds > 0) {
+            scheduler.scheduleWithFixedDelay(reconciler::reconcile, seconds, seconds, TimeUnit.SECONDS);
         }
     }
 
@@ -100,12 +128,23 @@ final class Installer {
             String value = System.getProperty(property);
             if (value != null && !value.equalsIgnoreCase("false")) {
                 String message = "-D" + property + " makes JDK 17 use its legacy socket implementation, which"
-                        + " portagent cannot see: " + (property.contains("Datagram") ? "DatagramSocket and MulticastSocket"
-                        : "Socket and ServerSocket") + " ports are missing from this report";
+                        + " bypasses portagent's hooks: " + (property.contains("Datagram") ? "DatagramSocket and MulticastSocket"
+                        : "Socket and ServerSocket") + " ports are found only by the /proc scan, as origin native, without stacks";
                 registry.warn(Warning.LEGACY_SOCKET_IMPL, message, 0);
                 err.println("portagent: " + message);
             }
         }
+    }
+
+    /** The options that differ from the defaults, as they would be written after -javaagent:portagent.jar=. */
+    private static String changedOptions(AgentOptions options) {
+        StringBuilder text = new StringBuilder();
+        options.effective().forEach((key, value) -> {
+            if (!java.util.Objects.equals(value, AgentOptions.DEFAULTS.effective().get(key))) {
+                text.append(text.length() == 0 ? "" : ",").append(key).append('=').append(value);
+            }
+        });
+        return text.length() == 0 ? "defaults" : text.toString();
     }
 
     static String version() {

@@ -1,6 +1,7 @@
 package dev.portagent.instrument;
 
 import dev.portagent.bootstrap.PortHooks;
+import dev.portagent.registry.JdkSockets;
 import dev.portagent.registry.Recorder;
 import dev.portagent.registry.Registry;
 import java.lang.instrument.Instrumentation;
@@ -13,13 +14,17 @@ public final class Instrumenter {
     private Instrumenter() {
     }
 
+    /** Opens the JDK internals the recorder and the reconciler read. Call only after {@link BootstrapInjector#inject}. */
+    public static JdkSockets openJdk(Instrumentation inst) {
+        return new JdkAccess(inst);
+    }
+
     /**
      * Call only after {@link BootstrapInjector#inject}. Returns false when another load of portagent already did it (two -javaagent flags, or an attach
      * to a JVM started with the agent).
      */
-    public static boolean install(Instrumentation inst, Registry registry, int stackDepth, boolean recordAccepted)
-            throws Exception {
-        JdkAccess jdk = new JdkAccess(inst);
+    public static boolean install(Instrumentation inst, Registry registry, JdkSockets jdk, int stackDepth,
+                                  boolean recordAccepted) throws Exception {
         if (!PortHooks.install(FailingListener.wrap(new Recorder(registry, jdk, stackDepth, recordAccepted)))) {
             return false;
         }

@@ -27,6 +27,7 @@ final class JdkAccess implements JdkSockets {
         static final VarHandle IMPL_FD;
         static final VarHandle IMPL_ADDRESS;
         static final VarHandle IMPL_PORT;
+        static final MethodHandle FD_VAL;
 
         static {
             try {
@@ -42,6 +43,9 @@ final class JdkAccess implements JdkSockets {
                 MethodHandles.Lookup inImpl = MethodHandles.privateLookupIn(SocketImpl.class, self);
                 IMPL_ADDRESS = inImpl.findVarHandle(SocketImpl.class, "address", InetAddress.class);
                 IMPL_PORT = inImpl.findVarHandle(SocketImpl.class, "port", int.class);
+                Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
+                FD_VAL = MethodHandles.privateLookupIn(ioUtil, self).findStatic(ioUtil, "fdVal",
+                        MethodType.methodType(int.class, FileDescriptor.class));
             } catch (Throwable t) {
                 throw new ExceptionInInitializerError(t);
             }
@@ -74,6 +78,15 @@ final class JdkAccess implements JdkSockets {
     @Override
     public FileDescriptor implFd(Object socketImpl) {
         return (FileDescriptor) Handles.IMPL_FD.get(socketImpl);
+    }
+
+    @Override
+    public int fdVal(FileDescriptor fd) {
+        try {
+            return (int) Handles.FD_VAL.invokeExact(fd);
+        } catch (Throwable t) {
+            return -1;
+        }
     }
 
     @Override

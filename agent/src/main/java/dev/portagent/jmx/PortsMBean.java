@@ -333,7 +333,7 @@ final class PortsMBean implements DynamicMBean, NotificationEmitter, Notifier {
             case "sockets/2":
                 return sockets(intParam(p[0], "offset"), intParam(p[1], "limit"));
             case "report/0":
-                return JsonReport.toJson(header, registry.snapshot(), "jmx");
+                return JsonReport.toJson(header, registry.snapshot(0), "jmx");
             case "writeReport/1":
                 return writeReport(p[0] instanceof String ? (String) p[0] : null);
             case "clearHistory/0":
@@ -381,7 +381,7 @@ final class PortsMBean implements DynamicMBean, NotificationEmitter, Notifier {
     String writeReport(String fileName) throws MBeanException {
         Path target = reportFile(reportDirectory, fileName);
         try {
-            ReportFiles.writeAtomically(target, out -> JsonReport.write(header, registry.snapshot(), "jmx", out));
+            ReportFiles.writeAtomically(target, out -> JsonReport.write(header, registry.snapshot(0), "jmx", out));
         } catch (IOException e) {
             // Only the message crosses: the client may not have the exception's class.
             throw new MBeanException(new IOException("cannot write " + target + ": " + e), "cannot write " + target);

@@ -45,6 +45,8 @@ public final class AgentOptions {
         "seconds between rewrites of the report"),
     STACK("stack", wholeNumber(0, 1024, "0 turns stack capture off"), "32",
         "stack frames kept for each bind"),
+    RECONCILE("reconcile", wholeNumber(0, 86_400, "0 turns the periodic scan off"), "30",
+        "seconds between scans of /proc for sockets no hook saw (native code); also done at start and for every report"),
     HISTORY("history", wholeNumber(0, 10_000_000, null), "10000", "closed records kept"),
     ACCEPTED("accepted", bool(), "true", "record accepted connections too"),
     WARN_AT("warnAt", wholeNumber(1, 100, null), "80", "warn when ephemeral-port pressure towards one destination reaches this percent of the OS range"),
@@ -214,6 +216,10 @@ public final class AgentOptions {
 
   public int stackDepth() {
     return (Integer) values.get(Option.STACK);
+  }
+
+  public int reconcileSeconds() {
+    return (Integer) values.get(Option.RECONCILE);
   }
 
   public int history() {

@@ -64,6 +64,22 @@ public final class ProcNet {
         return socketInodes(PROC, pid);
     }
 
+    /**
+     * File descriptor number to socket inode, for the socket descriptors process {@code pid} holds; null
+     * (not empty) when its fd directory cannot be read, so that a caller can tell "none" from "unknown".
+     */
+    public static Map<Integer, Long> socketFds(long pid) {
+        return socketFds(PROC, pid);
+    }
+
+    /**
+     * Like {@link #readAll()}, but null rather than a partial list when a file that exists cannot be read
+     * (out of file descriptors, for one): for callers that conclude from a socket's absence that it closed.
+     */
+    public static List<ProcSocket> readAllOrNull() {
+        return readNet(PROC.resolve("net"), true);
+    }
+
     /** The sockets process {@code pid} holds; without TIME_WAIT and others that no descriptor holds. */
     public static List<ProcSocket> socketsOf(long pid) {
         return socketsOf(PROC, pid);
@@ -96,7 +112,7 @@ public final class ProcNet {
         Map<Long, List<Long>> owners = new HashMap<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(proc)) {
             for (Path entry : entries) {
-                long pid = pidOf(entry.getFileName().toString());
+                long pid = decimal(entry.getFileName().toString());
                 if (pid < 0) {
                     continue;
                 }
@@ -111,16 +127,22 @@ public final class ProcNet {
     }
 
     static Set<Long> socketInodes(Path proc, long pid) {
-        Set<Long> inodes = new HashSet<>();
+        Map<Integer, Long> fds = socketFds(proc, pid);
+        return fds == null ? new HashSet<>() : new HashSet<>(fds.values());
+    }
+
+    static Map<Integer, Long> socketFds(Path proc, long pid) {
+        Map<Integer, Long> inodes = new HashMap<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve(Long.toString(pid)).resolve("fd"))) {
             for (Path fd : fds) {
                 long inode = socketInode(fd);
-                if (inode > 0) {
-                    inodes.add(inode);
+                long number = decimal(fd.getFileName().toString());
+                if (inode > 0 && number >= 0 && number <= Integer.MAX_VALUE) {
+                    inodes.put((int) number, inode);
                 }
             }
         } catch (Exception e) {
-            // process gone or not ours to read: it holds nothing we can see
+            return null; // process gone or not ours to read
         }
         return inodes;
     }
@@ -142,7 +164,8 @@ public final class ProcNet {
         }
     }
 
-    private static long pidOf(String name) {
+    /** The non-negative decimal number {@code name} is (a pid, an fd), or -1. */
+    private static long decimal(String name) {
         for (int i = 0; i < name.length(); i++) {
             if (name.charAt(i) < '0' || name.charAt(i) > '9') {
                 return -1;
@@ -156,12 +179,19 @@ public final class ProcNet {
     }
 
     static List<ProcSocket> readNet(Path netDir) {
+        return readNet(netDir, false);
+    }
+
+    private static List<ProcSocket> readNet(Path netDir, boolean strict) {
         List<ProcSocket> all = new ArrayList<>();
         for (String protocol : new String[] {"tcp", "udp"}) {
             for (boolean ipv6 : new boolean[] {false, true}) {
-                String content = readOrNull(netDir.resolve(ipv6 ? protocol + "6" : protocol));
+                Path file = netDir.resolve(ipv6 ? protocol + "6" : protocol);
+                String content = readOrNull(file);
                 if (content != null) {
                     all.addAll(parse(protocol, ipv6, content));
+                } else if (strict && (!ipv6 || Files.exists(file))) {
+                    return null;
                 }
             }
         }

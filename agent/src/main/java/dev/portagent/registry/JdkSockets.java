@@ -14,5 +14,8 @@ public interface JdkSockets {
 
     FileDescriptor implFd(Object socketImpl);
 
+    /** The descriptor's number, -1 once it is closed. Off the socket path only: the Reconciler uses it. */
+    int fdVal(FileDescriptor fd);
+
     InetSocketAddress implRemote(Object socketImpl);
 }

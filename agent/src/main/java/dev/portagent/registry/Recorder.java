@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.StandardProtocolFamily;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Turns the hooks' events into records. This runs on the application's thread inside every bind,
@@ -21,7 +20,6 @@ public final class Recorder implements PortListener {
     private final JdkSockets jdk;
     private final boolean captureStacks;
     private final boolean recordAccepted;
-    private final AtomicLong ids = new AtomicLong();
 
     public Recorder(Registry registry, JdkSockets jdk, int stackDepth, boolean recordAccepted) {
         this.registry = registry;
@@ -130,7 +128,7 @@ public final class Recorder implements PortListener {
         Thread t = Thread.currentThread();
         // With IPv6 available the JDK makes every socket AF_INET6 unless it was asked for INET.
         boolean ipv6 = jdk.ipv6Available() && family != StandardProtocolFamily.INET;
-        return new SocketRecord(ids.incrementAndGet(), udp, ipv6, role, local, port, requestedPort, ephemeral,
+        return new SocketRecord(registry.nextId(), udp, ipv6, role, local, port, requestedPort, ephemeral,
                 registry.ephemeralRange().contains(port), System.currentTimeMillis(), t,
                 VIRTUAL_THREAD != null && VIRTUAL_THREAD.isInstance(t), captureStacks ? new Throwable() : null);
     }

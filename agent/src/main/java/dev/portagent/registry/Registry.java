@@ -11,10 +11,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -53,6 +55,8 @@ public final class Registry {
     private final LongAdder closes = new LongAdder();
     private final LongAdder droppedHistory = new LongAdder();
     private final java.util.concurrent.atomic.AtomicLong historySeq = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong ids = new java.util.concurrent.atomic.AtomicLong();
+    private volatile LongConsumer reconcileIfOlderThan = maxAgeMillis -> { };
     private final Object digestLock = new Object();
 
     private static final class SiteCounter {
@@ -86,16 +90,25 @@ public final class Registry {
         return open.get(fd);
     }
 
+    long nextId() {
+        return ids.incrementAndGet();
+    }
+
     void opened(FileDescriptor fd, SocketRecord r) {
         open.put(fd, r);
         openCount.increment();
-        switch (r.role) {
-            case CONNECT -> connects.increment();
-            case ACCEPT -> accepts.increment();
-            default -> binds.increment();
+        // The event counters count what the hooks saw; a socket found in /proc was not a bind we saw.
+        if (SocketView.AGENT.equals(r.origin)) {
+            switch (r.role) {
+                case CONNECT -> connects.increment();
+                case ACCEPT -> accepts.increment();
+                default -> binds.increment();
+            }
+            if (r.ephemeral) {
+                ephemeralAllocated.increment();
+            }
         }
         if (r.ephemeral) {
-            ephemeralAllocated.increment();
             openEphemeral.increment();
         }
         undigested.offer(r);
@@ -124,6 +137,29 @@ public final class Registry {
         }
     }
 
+    // --- for the Reconciler ---------------------------------------------------------------------------
+
+    /** The keys of the open map: hook records and pending sockets, and the Reconciler's own keys. */
+    Set<FileDescriptor> descriptors() {
+        return open.keySet();
+    }
+
+    /** Drops an open record as if it had never been made: a hook turned out to know the socket after all. */
+    void forget(FileDescriptor key) {
+        Object v = open.remove(key);
+        if (v instanceof SocketRecord) {
+            openCount.decrement();
+            if (((SocketRecord) v).ephemeral) {
+                openEphemeral.decrement();
+            }
+        }
+    }
+
+    /** What brings the registry in line with /proc before a snapshot, on the reader's thread: the Reconciler. */
+    public void reconcileWith(LongConsumer reconcileIfOlderThanMillis) {
+        reconcileIfOlderThan = reconcileIfOlderThanMillis;
+    }
+
     private void remember(SocketRecord r) {
         int capacity = history.length();
         if (capacity == 0) {
@@ -149,7 +185,8 @@ public final class Registry {
             }
             SocketRecord r;
             while ((r = undigested.poll()) != null) {
-                Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack) : Stacks.NONE;
+                Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack)
+                        : r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE;
                 r.stack = stack;
                 String site = siteKey(stack);
                 SiteCounter c = sites.get(site);
@@ -161,7 +198,8 @@ public final class Registry {
                 if (r.ephemeral) {
                     c.ephemeral.increment();
                 }
-                if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT) {
+                if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT
+                        && SocketView.AGENT.equals(r.origin)) {
                     warn(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE, "port " + r.localPort + " was asked for by "
                             + (stack.site == null ? "code unknown (stack capture off)" : stack.site)
                             + " but lies inside the OS ephemeral range " + range.low() + "-" + range.high()
@@ -223,7 +261,19 @@ public final class Registry {
                 connects.sum(), accepts.sum(), closes.sum(), droppedHistory.sum(), hookFailures.getAsLong());
     }
 
+    /**
+     * For readers that may come in bursts (JConsole reads every attribute at once, each a snapshot): a
+     * /proc pass younger than this is reused.
+     */
+    public static final long READER_RECONCILE_MILLIS = 250;
+
     public Snapshot snapshot() {
+        return snapshot(READER_RECONCILE_MILLIS);
+    }
+
+    /** A report passes 0: what it says is open must be open now, also a socket closed a moment ago. */
+    public Snapshot snapshot(long reconcileIfOlderThanMillis) {
+        reconcileIfOlderThan.accept(reconcileIfOlderThanMillis);
         digest();
         long now = System.currentTimeMillis();
         List<SocketView> openViews = new ArrayList<>();
@@ -274,11 +324,11 @@ public final class Registry {
                 address(r.localAddress, r.ipv6), r.localPort, remote == null ? null : address(remote, r.ipv6),
                 remote == null ? 0 : r.remotePort, r.requestedPort, r.ephemeral, r.inEphemeralRange,
                 closedAt == 0 ? "open" : "closed", r.openedAt, closedAt, r.thread, r.threadId, r.virtual,
-                stack.site, stack.frames, r.error, "agent");
+                stack.site, stack.frames, r.error, r.origin);
     }
 
     /** The address as ss shows it: an IPv4 address on an AF_INET6 socket is IPv4-mapped. */
-    static String address(InetAddress a, boolean ipv6Socket) {
+    public static String address(InetAddress a, boolean ipv6Socket) {
         if (a == null) {
             return ipv6Socket ? "::" : "0.0.0.0";
         }

@@ -21,6 +21,8 @@ final class SocketRecord {
     final String thread;
     final long threadId;
     final boolean virtual;
+    /** {@link SocketView#AGENT} for a hook's record; the others come from /proc ({@link Reconciler}). */
+    final String origin;
 
     volatile Role role;
     volatile InetAddress remoteAddress;
@@ -39,6 +41,20 @@ final class SocketRecord {
     SocketRecord(long id, boolean udp, boolean ipv6, Role role, InetAddress localAddress, int localPort,
                  int requestedPort, boolean ephemeral, boolean inEphemeralRange, long openedAt, Thread thread,
                  boolean virtual, Object stack) {
+        this(id, udp, ipv6, role, localAddress, localPort, requestedPort, ephemeral, inEphemeralRange, openedAt,
+                thread.getName(), thread.getId(), virtual, stack, SocketView.AGENT);
+    }
+
+    /** A socket found in /proc that no hook saw: no thread, no requested port, a stack that only says why. */
+    SocketRecord(long id, boolean udp, boolean ipv6, Role role, InetAddress localAddress, int localPort,
+                 boolean ephemeral, boolean inEphemeralRange, long foundAt, String origin, Stacks.Stack stack) {
+        this(id, udp, ipv6, role, localAddress, localPort, 0, ephemeral, inEphemeralRange, foundAt, null, 0, false,
+                stack, origin);
+    }
+
+    private SocketRecord(long id, boolean udp, boolean ipv6, Role role, InetAddress localAddress, int localPort,
+                         int requestedPort, boolean ephemeral, boolean inEphemeralRange, long openedAt, String thread,
+                         long threadId, boolean virtual, Object stack, String origin) {
         this.id = id;
         this.udp = udp;
         this.ipv6 = ipv6;
@@ -49,10 +65,11 @@ final class SocketRecord {
         this.ephemeral = ephemeral;
         this.inEphemeralRange = inEphemeralRange;
         this.openedAt = openedAt;
-        this.thread = thread.getName();
-        this.threadId = thread.getId();
+        this.thread = thread;
+        this.threadId = threadId;
         this.virtual = virtual;
         this.stack = stack;
+        this.origin = origin;
     }
 
     boolean closed() {

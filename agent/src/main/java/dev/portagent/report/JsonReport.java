@@ -99,6 +99,11 @@ public final class JsonReport {
             g.writeNumberField("accepts", c.accepts());
             g.writeNumberField("closed", c.closed());
             g.writeNumberField("droppedHistory", c.droppedHistory());
+            g.writeObjectFieldStart("origins");
+            for (Map.Entry<String, Long> e : s.origins().entrySet()) {
+                g.writeNumberField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
             g.writeEndObject();
 
             g.writeArrayFieldStart("sockets");

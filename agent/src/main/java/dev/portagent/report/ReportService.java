@@ -41,7 +41,7 @@ public final class ReportService {
     }
 
     public void write(String reason) throws java.io.IOException {
-        write(registry.snapshot(), reason);
+        write(registry.snapshot(0), reason);
     }
 
     private void write(Snapshot snapshot, String reason) throws java.io.IOException {
@@ -98,7 +98,7 @@ public final class ReportService {
         Throwable[] failure = new Throwable[1];
         Thread writer = new Thread(() -> {
             try {
-                Snapshot snapshot = registry.snapshot();
+                Snapshot snapshot = registry.snapshot(0);
                 writeSummary(snapshot);
                 if (target != null) {
                     write(snapshot, "exit");

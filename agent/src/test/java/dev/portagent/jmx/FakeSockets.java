@@ -1,7 +1,7 @@
 package dev.portagent.jmx;
 
 import dev.portagent.proc.EphemeralRange;
-import dev.portagent.registry.JdkSockets;
+import dev.portagent.registry.FakeKernel;
 import dev.portagent.registry.Recorder;
 import dev.portagent.registry.Registry;
 import java.io.FileDescriptor;
@@ -9,38 +9,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnknownHostException;
-import java.util.IdentityHashMap;
-import java.util.Map;
 
 /** Drives a real Registry through the public Recorder, as the hooks do, without real sockets. */
-final class FakeSockets implements JdkSockets {
+final class FakeSockets {
 
     static final EphemeralRange RANGE = new EphemeralRange(40000, 40099, "test");
 
     final Registry registry = new Registry(RANGE, 8, 100, () -> 0L);
-    final Recorder recorder = new Recorder(registry, this, 8, true);
-    private final Map<FileDescriptor, Integer> ports = new IdentityHashMap<>();
-    private int nextEphemeral = RANGE.low();
-
-    @Override
-    public InetSocketAddress localAddress(FileDescriptor fd) {
-        return new InetSocketAddress(loopback(), ports.computeIfAbsent(fd, f -> nextEphemeral++));
-    }
-
-    @Override
-    public boolean ipv6Available() {
-        return false;
-    }
-
-    @Override
-    public FileDescriptor implFd(Object socketImpl) {
-        return null;
-    }
-
-    @Override
-    public InetSocketAddress implRemote(Object socketImpl) {
-        return null;
-    }
+    final Recorder recorder = new Recorder(registry, new FakeKernel(false, RANGE.low()), 8, true);
 
     FileDescriptor listen(int port) {
         FileDescriptor fd = new FileDescriptor();

@@ -54,6 +54,8 @@ class AgentOptionsTest {
             Map.of("stack", "0", "history", "10000000", "warnAt", "100")),
         ok("maxRows=1", Map.of("maxRows", "1")),
         ok("maxRows=1000000", Map.of("maxRows", "1000000")),
+        ok("reconcile=0", Map.of("reconcile", "0")),
+        ok("reconcile=86400", Map.of("reconcile", "86400")),
         // Lenient: empty segments, e.g. from a trailing comma, are ignored.
         ok("stack=8,", Map.of("stack", "8")),
         ok(",,stack=8,,notify=none,", Map.of("stack", "8", "notify", "none")),
@@ -75,6 +77,10 @@ class AgentOptionsTest {
             + " expected a non-empty file path ({pid} expands to the process id)"),
         error("reportInterval=86401", "portagent: option reportInterval=86401 is not valid:"
             + " expected a whole number from 0 to 86400 (0 turns periodic reports off)"),
+        error("reconcile=-1", "portagent: option reconcile=-1 is not valid:"
+            + " expected a whole number from 0 to 86400 (0 turns the periodic scan off)"),
+        error("reconcile=1m", "portagent: option reconcile=1m is not valid:"
+            + " expected a whole number from 0 to 86400 (0 turns the periodic scan off)"),
         error("history=10000001", "portagent: option history=10000001 is not valid:"
             + " expected a whole number from 0 to 10000000"),
         error("warnAt=0", "portagent: option warnAt=0 is not valid: expected a whole number from 1 to 100"),
@@ -84,9 +90,9 @@ class AgentOptionsTest {
         error("notify=some", "portagent: option notify=some is not valid: expected one of warnings, all, none"),
         error("format=xml", "portagent: option format=xml is not valid: expected one of auto, json, html"),
         error("foo=1", "portagent: unknown option foo=1: known options are"
-            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, help"),
+            + " report, reportInterval, stack, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, help"),
         error("Stack=1", "portagent: unknown option Stack=1: known options are"
-            + " report, reportInterval, stack, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, help"),
+            + " report, reportInterval, stack, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, help"),
         error("help=yes", "portagent: option help=yes is not valid: help takes no value, write just help"),
         error("stack", "portagent: agent argument \"stack\" " + MALFORMED),
         error("report=a.json,stack", "portagent: agent argument \"stack\" " + MALFORMED),
@@ -136,6 +142,7 @@ class AgentOptionsTest {
     assertThat(options.reportPath(42)).isNull();
     assertThat(options.reportIntervalSeconds()).isZero();
     assertThat(options.stackDepth()).isEqualTo(32);
+    assertThat(options.reconcileSeconds()).isEqualTo(30);
     assertThat(options.history()).isEqualTo(10_000);
     assertThat(options.accepted()).isTrue();
     assertThat(options.warnAtPercent()).isEqualTo(80);
@@ -146,7 +153,7 @@ class AgentOptionsTest {
     assertThat(options.help()).isFalse();
     assertThat(options.effective()).containsExactly(
         entry("report", null), entry("reportInterval", "0"), entry("stack", "32"),
-        entry("history", "10000"), entry("accepted", "true"), entry("warnAt", "80"),
+        entry("reconcile", "30"), entry("history", "10000"), entry("accepted", "true"), entry("warnAt", "80"),
         entry("notify", "warnings"), entry("jmx", "true"), entry("maxRows", "1000"), entry("verbose", "false"), entry("format", "auto"),
         entry("summary", null));
   }
@@ -154,11 +161,12 @@ class AgentOptionsTest {
   @Test
   void typedAccessors() throws OptionException {
     AgentOptions options = AgentOptions.parse("report=out/ports-{pid}-{pid}.json,reportInterval=5,stack=0,"
-        + "history=7,accepted=false,warnAt=90,notify=none,jmx=false,maxRows=5,verbose=true", null, null);
+        + "reconcile=9,history=7,accepted=false,warnAt=90,notify=none,jmx=false,maxRows=5,verbose=true", null, null);
     assertThat(options.report()).isEqualTo("out/ports-{pid}-{pid}.json");
     assertThat(options.reportPath(1234)).isEqualTo(Path.of("out/ports-1234-1234.json"));
     assertThat(options.reportIntervalSeconds()).isEqualTo(5);
     assertThat(options.stackDepth()).isZero();
+    assertThat(options.reconcileSeconds()).isEqualTo(9);
     assertThat(options.history()).isEqualTo(7);
     assertThat(options.accepted()).isFalse();
     assertThat(options.warnAtPercent()).isEqualTo(90);

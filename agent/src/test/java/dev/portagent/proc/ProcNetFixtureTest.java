@@ -27,6 +27,7 @@ class ProcNetFixtureTest {
         Files.createDirectories(proc.resolve("sys/fd"));
 
         assertThat(ProcNet.socketInodes(proc, 42)).containsExactly(555L);
+        assertThat(ProcNet.socketFds(proc, 43)).containsExactlyInAnyOrderEntriesOf(Map.of(0, 666L, 1, 555L));
         assertThat(ProcNet.socketsOf(proc, 42)).extracting(ProcSocket::localPort).containsExactly(8080);
         assertThat(ProcNet.readNet(proc.resolve("42/net"))).hasSize(3);
         Map<Long, List<Long>> owners = ProcNet.inodeOwners(proc);
@@ -41,6 +42,7 @@ class ProcNetFixtureTest {
 
         assertThat(ProcNet.readNet(missing.resolve("net"))).isEmpty();
         assertThat(ProcNet.socketInodes(missing, 1)).isEmpty();
+        assertThat(ProcNet.socketFds(missing, 1)).isNull();
         assertThat(ProcNet.socketsOf(missing, 1)).isEmpty();
         assertThat(ProcNet.inodeOwners(missing)).isEmpty();
     }

@@ -6,10 +6,7 @@ import dev.portagent.proc.EphemeralRange;
 import java.io.FileDescriptor;
 import java.net.ConnectException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
-import java.util.IdentityHashMap;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RecorderTest {
@@ -17,37 +14,14 @@ class RecorderTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final EphemeralRange RANGE = new EphemeralRange(32768, 60999, "test");
 
-    /** The kernel as the recorder sees it: the port getsockname would answer for each fd. */
-    private final Map<FileDescriptor, InetSocketAddress> kernel = new IdentityHashMap<>();
-    private final JdkSockets jdk = new JdkSockets() {
-        @Override
-        public InetSocketAddress localAddress(FileDescriptor fd) {
-            return kernel.get(fd);
-        }
-
-        @Override
-        public boolean ipv6Available() {
-            return true;
-        }
-
-        @Override
-        public FileDescriptor implFd(Object socketImpl) {
-            return (FileDescriptor) socketImpl;
-        }
-
-        @Override
-        public InetSocketAddress implRemote(Object socketImpl) {
-            return new InetSocketAddress(LOOPBACK, 40000);
-        }
-    };
+    private final FakeKernel kernel = new FakeKernel(true, 60000);
+    private final JdkSockets jdk = kernel;
 
     private Registry registry = new Registry(RANGE, 32, 100, () -> 0);
     private Recorder recorder = new Recorder(registry, jdk, 32, true);
 
     private FileDescriptor socketWithKernelPort(int port) {
-        FileDescriptor fd = new FileDescriptor();
-        kernel.put(fd, new InetSocketAddress(LOOPBACK, port));
-        return fd;
+        return kernel.socketOn(port);
     }
 
     @Test

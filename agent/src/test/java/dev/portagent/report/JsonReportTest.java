@@ -8,7 +8,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import dev.portagent.proc.EphemeralRange;
-import dev.portagent.registry.JdkSockets;
+import dev.portagent.registry.FakeKernel;
 import dev.portagent.registry.Recorder;
 import dev.portagent.registry.Registry;
 import java.io.FileDescriptor;
@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -29,27 +28,7 @@ class JsonReportTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Registry registry = new Registry(new EphemeralRange(32768, 60999, "test"), 8, 10, () -> 0);
-    private final Recorder recorder = new Recorder(registry, new JdkSockets() {
-        @Override
-        public InetSocketAddress localAddress(FileDescriptor fd) {
-            return new InetSocketAddress(LOOPBACK, 40000);
-        }
-
-        @Override
-        public boolean ipv6Available() {
-            return false;
-        }
-
-        @Override
-        public FileDescriptor implFd(Object socketImpl) {
-            return null;
-        }
-
-        @Override
-        public InetSocketAddress implRemote(Object socketImpl) {
-            return null;
-        }
-    }, 8, true);
+    private final Recorder recorder = new Recorder(registry, new FakeKernel(false, 40000), 8, true);
 
     private final JsonReport.Header header = new JsonReport.Header(42, "17.0.1", "Test VM", 1_700_000_000_000L,
             "java -jar app.jar", "1.2.3", Map.of("report", "ports.json", "stack", "8"));

@@ -1,0 +1,199 @@
+package dev.portagent.registry;
+
+import dev.portagent.proc.ProcNet;
+import dev.portagent.proc.ProcSocket;
+import java.io.FileDescriptor;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import java.util.function.ToIntFunction;
+
+/**
+ * Records the INET sockets of this process that no hook saw, by comparing /proc with the registry:
+ * {@link SocketView#BEFORE_AGENT} for those already open when portagent was loaded, {@link SocketView#NATIVE}
+ * for those opened later outside java.net and java.nio (Netty's epoll and io_uring transports, JDWP, JNI).
+ * Such a record is closed when its socket is gone from /proc. Reading /proc costs a millisecond or more,
+ * so this runs at install, on the portagent thread and on the thread that asks for a report; never on
+ * a socket path.
+ *
+ * <p>Sockets are matched by inode, which is exact even where several sockets share a port (SO_REUSEPORT
+ * listeners, multicast receivers); the inode of a hook's socket is that of its fd number in
+ * /proc/self/fd. What could make a hook's socket look unknown, and why it does not:
+ * <ul>
+ *   <li>A socket opened while a pass runs: /proc is read before the registry, so a socket the hooks
+ *       record after the read is not in what was read.</li>
+ *   <li>A socket between its system call and its hook (a connect has returned, the hook has not yet
+ *       recorded it): it becomes a record only when a second pass still finds it unknown; a second
+ *       pass follows at once whenever the first found candidates. Should a hook still record it after
+ *       both, the next pass finds the inode claimed and forgets the /proc record.</li>
+ *   <li>An fd number closed and reused between the two reads: the number now names the newer socket,
+ *       which then counts as known for one pass; that delays a native record, never invents one.</li>
+ * </ul>
+ */
+public final class Reconciler {
+
+    /** What a pass reads from the OS. A null answer means "could not read", not "nothing there". */
+    public interface Source {
+        boolean available();
+
+        /** fd number to socket inode for this process, or null. */
+        Map<Integer, Long> socketFds();
+
+        /** The INET sockets of this process's network namespace, or null. */
+        List<ProcSocket> sockets();
+    }
+
+    public static final Source PROC = new Source() {
+        private final long self = ProcessHandle.current().pid();
+
+        @Override
+        public boolean available() {
+            return ProcNet.available() && ProcNet.socketFds(self) != null;
+        }
+
+        @Override
+        public Map<Integer, Long> socketFds() {
+            return ProcNet.socketFds(self);
+        }
+
+        @Override
+        public List<ProcSocket> sockets() {
+            return ProcNet.readAllOrNull();
+        }
+    };
+
+    public static final String BEFORE_AGENT_SITE = "(opened before portagent was loaded: no stack)";
+    public static final String NATIVE_SITE =
+            "(opened outside java.net and java.nio, e.g. Netty epoll/io_uring, JDWP or JNI: no stack)";
+
+    private final Registry registry;
+    private final ToIntFunction<FileDescriptor> fdVal;
+    private final Source source;
+    private final LongSupplier clock;
+    private final boolean available;
+    private final Stacks.Stack beforeAgent = new Stacks.Stack(BEFORE_AGENT_SITE, List.of());
+    private final Stacks.Stack nativeCode = new Stacks.Stack(NATIVE_SITE, List.of());
+
+    // The registry key of each record made here: a FileDescriptor of our own, never opened, so that its
+    // identity is unique in the open map and its fd number (-1) matches nothing in /proc/self/fd.
+    private final Map<Long, FileDescriptor> found = new HashMap<>();
+    // Inodes a pass found unknown, with the origin they get if the next pass confirms them.
+    private Map<Long, String> candidates = new HashMap<>();
+    private boolean first = true;
+    private long lastPassAt = Long.MIN_VALUE / 2;
+
+    public Reconciler(Registry registry, ToIntFunction<FileDescriptor> fdVal, Source source, LongSupplier clock) {
+        this.registry = registry;
+        this.fdVal = fdVal;
+        this.source = source;
+        this.clock = clock;
+        this.available = source.available();
+    }
+
+    /** False where there is no /proc (not Linux): then reconcile does nothing. */
+    public boolean available() {
+        return available;
+    }
+
+    /** Brings the registry in line with /proc. Never throws: its callers are a report and the scheduler. */
+    public synchronized void reconcile() {
+        if (!available) {
+            return;
+        }
+        try {
+            pass();
+            if (!candidates.isEmpty()) {
+                pass();
+            }
+        } catch (RuntimeException e) {
+            // what /proc told is incomplete: the next pass tries again
+        } finally {
+            first = false;
+        }
+    }
+
+    /** 0 for a report; more for readers that may ask many times a second ({@link Registry#snapshot()}). */
+    public synchronized void reconcileIfOlderThan(long maxAgeMillis) {
+        if (maxAgeMillis <= 0 || clock.getAsLong() - lastPassAt >= maxAgeMillis) {
+            reconcile();
+        }
+    }
+
+    private void pass() {
+        Map<Integer, Long> fds = source.socketFds();
+        // No socket fd, nothing to look up: premain usually costs one small directory read.
+        List<ProcSocket> sockets = fds == null ? null : fds.isEmpty() ? List.of() : source.sockets();
+        if (sockets == null) {
+            return;
+        }
+        long now = clock.getAsLong();
+        lastPassAt = now;
+        Set<Long> mine = new HashSet<>(fds.values());
+        Map<Long, ProcSocket> held = new HashMap<>();
+        Set<Integer> listening = new HashSet<>();
+        for (ProcSocket s : sockets) {
+            if (s.inode() != 0 && mine.contains(s.inode())) {
+                held.put(s.inode(), s);
+                if (s.state().equals("LISTEN")) {
+                    listening.add(s.localPort());
+                }
+            }
+        }
+        Set<Long> hooked = new HashSet<>();
+        for (FileDescriptor key : registry.descriptors()) {
+            int fd = fdVal.applyAsInt(key);
+            Long inode = fd < 0 ? null : fds.get(fd);
+            if (inode != null) {
+                hooked.add(inode);
+            }
+        }
+        for (Iterator<Map.Entry<Long, FileDescriptor>> it = found.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, FileDescriptor> e = it.next();
+            if (hooked.contains(e.getKey())) {
+                registry.forget(e.getValue());
+                it.remove();
+            } else if (!held.containsKey(e.getKey())) {
+                registry.closed(e.getValue(), now, null);
+                it.remove();
+            }
+        }
+        Map<Long, String> unconfirmed = new HashMap<>();
+        for (ProcSocket s : held.values()) {
+            if (hooked.contains(s.inode()) || found.containsKey(s.inode())) {
+                continue;
+            }
+            String origin = candidates.get(s.inode());
+            if (origin == null) {
+                unconfirmed.put(s.inode(), first ? SocketView.BEFORE_AGENT : SocketView.NATIVE);
+            } else {
+                found.put(s.inode(), record(s, origin, listening.contains(s.localPort()), now));
+            }
+        }
+        candidates = unconfirmed;
+    }
+
+    private FileDescriptor record(ProcSocket s, String origin, boolean portListens, long now) {
+        boolean udp = s.protocol().equals("udp");
+        boolean peer = s.remotePort() != 0;
+        SocketRecord.Role role = udp ? (peer ? SocketRecord.Role.CONNECT : SocketRecord.Role.BIND)
+                : s.state().equals("LISTEN") ? SocketRecord.Role.LISTEN
+                : portListens ? SocketRecord.Role.ACCEPT : SocketRecord.Role.CONNECT;
+        boolean inRange = registry.ephemeralRange().contains(s.localPort());
+        // Whether the OS chose the port cannot be read back; a client port inside the range almost always was.
+        boolean ephemeral = role == SocketRecord.Role.CONNECT && inRange;
+        SocketRecord r = new SocketRecord(registry.nextId(), udp, s.family().equals("ipv6"), role, s.localAddress(),
+                s.localPort(), ephemeral, inRange, now, origin,
+                origin.equals(SocketView.BEFORE_AGENT) ? beforeAgent : nativeCode);
+        if (peer) {
+            r.remoteAddress = s.remoteAddress();
+            r.remotePort = s.remotePort();
+        }
+        FileDescriptor key = new FileDescriptor();
+        registry.opened(key, r);
+        return key;
+    }
+}

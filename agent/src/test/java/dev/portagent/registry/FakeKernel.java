@@ -1,0 +1,59 @@
+package dev.portagent.registry;
+
+import java.io.FileDescriptor;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * The JDK internals as the recorder sees them, for tests without real sockets: getsockname answers
+ * the port a test gave the fd, or the next ephemeral port from {@code firstEphemeral} on.
+ */
+public final class FakeKernel implements JdkSockets {
+
+    public static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    /** The peer of every accepted java.net.Socket; the "impl" of such a socket is its FileDescriptor. */
+    public static final InetSocketAddress ACCEPTED_PEER = new InetSocketAddress(LOOPBACK, 40000);
+
+    private final Map<FileDescriptor, InetSocketAddress> bound = new IdentityHashMap<>();
+    private final boolean ipv6;
+    private int nextEphemeral;
+
+    public FakeKernel(boolean ipv6, int firstEphemeral) {
+        this.ipv6 = ipv6;
+        this.nextEphemeral = firstEphemeral;
+    }
+
+    /** A new socket that the kernel will say is on {@code port}. */
+    public FileDescriptor socketOn(int port) {
+        FileDescriptor fd = new FileDescriptor();
+        bound.put(fd, new InetSocketAddress(LOOPBACK, port));
+        return fd;
+    }
+
+    @Override
+    public synchronized InetSocketAddress localAddress(FileDescriptor fd) {
+        return bound.computeIfAbsent(fd, f -> new InetSocketAddress(LOOPBACK, nextEphemeral++));
+    }
+
+    @Override
+    public boolean ipv6Available() {
+        return ipv6;
+    }
+
+    @Override
+    public FileDescriptor implFd(Object socketImpl) {
+        return (FileDescriptor) socketImpl;
+    }
+
+    @Override
+    public InetSocketAddress implRemote(Object socketImpl) {
+        return ACCEPTED_PEER;
+    }
+
+    @Override
+    public int fdVal(FileDescriptor fd) {
+        return -1;
+    }
+}
