@@ -58,7 +58,9 @@ final class Who {
         byPid.forEach(this::process);
         for (ProcSocket s : unowned) {
             out.println(line(s) + (s.inode() == 0
-                    ? "  (no process: the kernel keeps it after close, " + s.state() + ")"
+                    ? "  (no process holds it: " + (s.state().equals("ESTABLISHED")
+                            ? "a connection in a listener's queue, not accepted yet)"
+                            : "closed, the kernel keeps it in " + s.state() + ")")
                     : "  (held by a process whose descriptors this user cannot read: run as root)"));
         }
         return Main.OK;
