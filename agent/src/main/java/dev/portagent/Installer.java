@@ -36,7 +36,7 @@ final class Installer {
             return;
         }
         if (options.help()) {
-            err.println(AgentOptions.helpText());
+            err.print(AgentOptions.helpText());
             return;
         }
         long pid = ProcessHandle.current().pid();

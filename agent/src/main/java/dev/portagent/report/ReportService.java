@@ -1,8 +1,10 @@
 package dev.portagent.report;
 
 import dev.portagent.registry.Registry;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -13,28 +15,38 @@ import java.util.concurrent.TimeUnit;
 public final class ReportService {
 
     /** A slow disk or a huge report must not hold the JVM's shutdown for ever. */
-    static final long EXIT_BUDGET_SECONDS = 10;
+    static final Duration EXIT_BUDGET = Duration.ofSeconds(10);
 
-    private final Registry registry;
-    private final JsonReport.Header header;
+    /** Produces and stores one report; the seam through which tests make writing slow. */
+    interface Writer {
+        void write(String reason) throws IOException;
+    }
+
     private final Path target;
     private final PrintStream err;
+    private final Duration exitBudget;
+    private final Writer writer;
     private final Object writeLock = new Object();
 
     public ReportService(Registry registry, JsonReport.Header header, Path target, PrintStream err) {
-        this.registry = registry;
-        this.header = header;
+        this(target, err, EXIT_BUDGET, reason -> ReportFiles.writeAtomically(target,
+                out -> JsonReport.write(header, registry.snapshot(), reason, out)));
+    }
+
+    ReportService(Path target, PrintStream err, Duration exitBudget, Writer writer) {
         this.target = target;
         this.err = err;
+        this.exitBudget = exitBudget;
+        this.writer = writer;
     }
 
     public Path target() {
         return target;
     }
 
-    public void write(String reason) throws java.io.IOException {
+    public void write(String reason) throws IOException {
         synchronized (writeLock) {
-            ReportFiles.writeAtomically(target, out -> JsonReport.write(header, registry.snapshot(), reason, out));
+            writer.write(reason);
         }
     }
 
@@ -51,17 +63,18 @@ public final class ReportService {
                 failing[0] = false;
             } catch (Throwable t) {
                 if (!failing[0]) {
-                    err.println("portagent: cannot write the report to " + target + ": " + t);
+                    err.println("portagent: cannot write the report to " + target + ": " + why(t));
                 }
                 failing[0] = true;
             }
         };
     }
 
-    private void writeOnExit() {
+    /** Runs in the shutdown hook; returns within the exit budget whatever the writer does. */
+    void writeOnExit() {
         CountDownLatch done = new CountDownLatch(1);
         Throwable[] failure = new Throwable[1];
-        Thread writer = new Thread(() -> {
+        Thread thread = new Thread(() -> {
             try {
                 write("exit");
             } catch (Throwable t) {
@@ -70,19 +83,28 @@ public final class ReportService {
                 done.countDown();
             }
         }, "portagent-report-writer");
-        writer.setDaemon(true);
-        writer.start();
+        // A daemon, so that a writer still stuck when the budget runs out does not keep the JVM alive.
+        thread.setDaemon(true);
+        thread.start();
         try {
-            if (!done.await(EXIT_BUDGET_SECONDS, TimeUnit.SECONDS)) {
-                err.println("portagent: the report to " + target + " was not finished within " + EXIT_BUDGET_SECONDS
-                        + " s; the JVM exits without it");
+            if (!done.await(exitBudget.toNanos(), TimeUnit.NANOSECONDS)) {
+                err.println("portagent: the report to " + target + " was not finished within " + text(exitBudget)
+                        + "; the JVM exits without it");
             } else if (failure[0] != null) {
-                String problem = ReportFiles.problem(target);
-                err.println("portagent: cannot write the report to " + target + ": "
-                        + (problem != null ? problem : failure[0].toString()));
+                err.println("portagent: cannot write the report to " + target + ": " + why(failure[0]));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The path's problem in plain words when there is one; a temporary file's name would only confuse. */
+    private String why(Throwable failure) {
+        String problem = ReportFiles.problem(target);
+        return problem != null ? problem : failure.toString();
+    }
+
+    private static String text(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 }
