@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portagent.e2e.ChildJvm;
 import dev.portagent.e2e.Jdk;
-import dev.portagent.e2e.Jdks;
 import dev.portagent.e2e.SocketsAssert;
 import dev.portagent.e2e.apps.HarmEverySocket;
 import dev.portagent.e2e.apps.HarmIdle;
@@ -31,7 +30,7 @@ class DoNoHarmIT {
     Path dir;
 
     static Stream<Arguments> failures() {
-        return Jdks.all().flatMap(jdk -> Stream.of(Arguments.of(jdk, "exception"), Arguments.of(jdk, "error")));
+        return EveryJdk.times(List.of("exception", "error"));
     }
 
     /** The test hook makes every recorder call throw (an IllegalStateException, or an OutOfMemoryError). */

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.portagent.e2e.ChildJvm;
 import dev.portagent.e2e.ChildJvm.Signal;
 import dev.portagent.e2e.Jdk;
-import dev.portagent.e2e.Jdks;
 import dev.portagent.e2e.apps.HarmExits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +40,7 @@ class ExitReportIT {
                 new Ending("uncaught exception in main", List.of("throw"), null, 1),
                 new Ending("SIGTERM", List.of("wait", "return"), Signal.TERM, 128 + 15),
                 new Ending("SIGINT", List.of("wait", "return"), Signal.INT, 128 + 2));
-        return Jdks.all().flatMap(jdk -> endings.stream().map(e -> Arguments.of(jdk, e)));
+        return EveryJdk.times(endings);
     }
 
     @ParameterizedTest(name = "{0} {1}")

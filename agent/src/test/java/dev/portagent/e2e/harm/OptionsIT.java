@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.portagent.e2e.ChildJvm;
 import dev.portagent.e2e.Jdk;
-import dev.portagent.e2e.Jdks;
 import dev.portagent.e2e.apps.HarmExits;
 import dev.portagent.options.AgentOptions;
 import java.io.IOException;
@@ -60,7 +59,7 @@ class OptionsIT {
                 new Mistake("bad system property", report -> "report=" + report, List.of("-Dportagent.history=lots"),
                         "portagent: option history=lots is not valid: expected a whole number from 0 to 10000000"
                                 + " (from system property portagent.history)"));
-        return Jdks.all().flatMap(jdk -> mistakes.stream().map(m -> Arguments.of(jdk, m)));
+        return EveryJdk.times(mistakes);
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -111,7 +110,7 @@ class OptionsIT {
                 // Tests run as root, who may write anywhere that file modes forbid; /proc refuses even root.
                 new BadPath("under /proc", dir -> Path.of("/proc/ports.json"),
                         "cannot create a file in directory /proc (NoSuchFileException)"));
-        return Jdks.all().flatMap(jdk -> paths.stream().map(p -> Arguments.of(jdk, p)));
+        return EveryJdk.times(paths);
     }
 
     @ParameterizedTest(name = "{0} {1}")
