@@ -43,7 +43,7 @@ final class Reports {
      */
     static JsonNode awaitReport(Path report, Duration timeout, Predicate<JsonNode> done) {
         JsonNode[] last = new JsonNode[1];
-        await("a report at " + report + " that is complete").atMost(timeout).pollInterval(Duration.ofMillis(200))
+        await("a report at " + report + " that is complete").atMost(timeout).pollInterval(Duration.ofMillis(500))
                 .until(() -> {
                     if (!Files.exists(report)) {
                         return false;

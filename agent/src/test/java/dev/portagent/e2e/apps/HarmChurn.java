@@ -1,0 +1,41 @@
+package dev.portagent.e2e.apps;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Child application for the memory test: binds and closes N UDP channels from one line of code, then
+ * on each line "heap" from stdin collects garbage and prints the heap still in use; EOF ends it.
+ */
+public final class HarmChurn {
+
+    public static void main(String[] args) throws Exception {
+        int count = Integer.parseInt(args[0]);
+        InetSocketAddress anyPort = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        for (int i = 0; i < count; i++) {
+            DatagramChannel.open().bind(anyPort).close();
+        }
+        System.out.println("CHURNED " + count);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.equals("heap")) {
+                System.out.println("HEAP " + retainedHeap());
+            }
+        }
+    }
+
+    /** Heap in use after full collections: with the serial collector, what is still reachable. */
+    private static long retainedHeap() {
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            least = Math.min(least, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+        return least;
+    }
+}
