@@ -39,7 +39,7 @@ final class Installer {
             return;
         }
         if (options.help()) {
-            err.println(AgentOptions.helpText());
+            err.print(AgentOptions.helpText());
             return;
         }
         long pid = ProcessHandle.current().pid();
@@ -72,6 +72,7 @@ final class Installer {
             return t;
         });
         scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
+        registry.digestSoonWith(() -> scheduler.execute(registry::digest));
         reconcile(options, registry, jdk, scheduler, err);
         Jmx.start(registry, options, version(), scheduler, attached, err);
 

@@ -14,7 +14,10 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -57,7 +60,15 @@ public final class Registry {
     private final java.util.concurrent.atomic.AtomicLong historySeq = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong ids = new java.util.concurrent.atomic.AtomicLong();
     private volatile LongConsumer reconcileIfOlderThan = maxAgeMillis -> { };
-    private final Object digestLock = new Object();
+    private final ReentrantLock digestLock = new ReentrantLock();
+    // Raw stacks wait in undigested until the digester formats them. A burst of sockets past
+    // DIGEST_SOON asks the digester to run at once; past DIGEST_NOW the opening thread helps, so
+    // that a starved digester cannot let raw stacks pile up without bound.
+    static final int DIGEST_SOON = 1024;
+    static final int DIGEST_NOW = 16384;
+    private final AtomicInteger undigestedCount = new AtomicInteger();
+    private final AtomicBoolean digestRequested = new AtomicBoolean();
+    private volatile Runnable digestSoon = () -> { };
 
     private static final class SiteCounter {
         final LongAdder opened = new LongAdder();
@@ -112,6 +123,27 @@ public final class Registry {
             openEphemeral.increment();
         }
         undigested.offer(r);
+        int waiting = undigestedCount.incrementAndGet();
+        if (waiting >= DIGEST_SOON) {
+            if (waiting >= DIGEST_NOW && digestLock.tryLock()) {
+                try {
+                    digestLocked();
+                } finally {
+                    digestLock.unlock();
+                }
+            } else if (digestRequested.compareAndSet(false, true)) {
+                digestSoon.run();
+            }
+        }
+    }
+
+    int undigested() {
+        return undigestedCount.get();
+    }
+
+    /** How to get {@link #digest} run soon without waiting for it, e.g. by handing it to a thread. */
+    public void digestSoonWith(Runnable request) {
+        digestSoon = request;
     }
 
     /** A bound socket connected (TCP bind-then-connect, or UDP): no new port. */
@@ -176,43 +208,52 @@ public final class Registry {
 
     /** Resolves raw stacks into shared ones and counts sites; the digester thread calls it often. */
     public void digest() {
-        synchronized (digestLock) {
-            RegistryObserver o = observer;
-            // Closes are taken first: the open of each of them is then already in undigested.
-            List<SocketRecord> closedNow = new ArrayList<>();
-            for (SocketRecord c; o != null && (c = closedUndelivered.poll()) != null; ) {
-                closedNow.add(c);
+        digestLock.lock();
+        try {
+            digestRequested.set(false);
+            digestLocked();
+        } finally {
+            digestLock.unlock();
+        }
+    }
+
+    private void digestLocked() {
+        RegistryObserver o = observer;
+        // Closes are taken first: the open of each of them is then already in undigested.
+        List<SocketRecord> closedNow = new ArrayList<>();
+        for (SocketRecord c; o != null && (c = closedUndelivered.poll()) != null; ) {
+            closedNow.add(c);
+        }
+        SocketRecord r;
+        while ((r = undigested.poll()) != null) {
+            undigestedCount.decrementAndGet();
+            Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack)
+                    : r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE;
+            r.stack = stack;
+            String site = siteKey(stack);
+            SiteCounter c = sites.get(site);
+            if (c == null) {
+                c = sites.size() < MAX_SITES ? sites.computeIfAbsent(site, s -> new SiteCounter())
+                        : sites.computeIfAbsent(OTHER_SITES, s -> new SiteCounter());
             }
-            SocketRecord r;
-            while ((r = undigested.poll()) != null) {
-                Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack)
-                        : r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE;
-                r.stack = stack;
-                String site = siteKey(stack);
-                SiteCounter c = sites.get(site);
-                if (c == null) {
-                    c = sites.size() < MAX_SITES ? sites.computeIfAbsent(site, s -> new SiteCounter())
-                            : sites.computeIfAbsent(OTHER_SITES, s -> new SiteCounter());
-                }
-                c.opened.increment();
-                if (r.ephemeral) {
-                    c.ephemeral.increment();
-                }
-                if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT
-                        && SocketView.AGENT.equals(r.origin)) {
-                    warn(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE, "port " + r.localPort + " was asked for by "
-                            + (stack.site == null ? "code unknown (stack capture off)" : stack.site)
-                            + " but lies inside the OS ephemeral range " + range.low() + "-" + range.high()
-                            + " (" + range.source() + "): the kernel may give it to an outgoing connection first,"
-                            + " and the bind then fails with \"Address already in use\"", r.localPort);
-                }
-                if (o != null) {
-                    tell(o, r, true);
-                }
+            c.opened.increment();
+            if (r.ephemeral) {
+                c.ephemeral.increment();
             }
-            for (SocketRecord c : closedNow) {
-                tell(o, c, false);
+            if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT
+                    && SocketView.AGENT.equals(r.origin)) {
+                warn(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE, "port " + r.localPort + " was asked for by "
+                        + (stack.site == null ? "code unknown (stack capture off)" : stack.site)
+                        + " but lies inside the OS ephemeral range " + range.low() + "-" + range.high()
+                        + " (" + range.source() + "): the kernel may give it to an outgoing connection first,"
+                        + " and the bind then fails with \"Address already in use\"", r.localPort);
             }
+            if (o != null) {
+                tell(o, r, true);
+            }
+        }
+        for (SocketRecord c : closedNow) {
+            tell(o, c, false);
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -38,7 +39,22 @@ public final class ReportFiles {
         if (Files.exists(target) && !Files.isWritable(target)) {
             return target + " is not writable";
         }
+        // The checks above trust access(2), which says yes to root everywhere, also on /proc or a
+        // read-only mount: only creating the temporary file the writer needs tells the truth.
+        try {
+            Files.delete(createTemp(dir, ".portagent-probe"));
+        } catch (IOException | SecurityException e) {
+            return "cannot create a file in directory " + dir + " (" + reason(e) + ")";
+        }
         return null;
+    }
+
+    // Not the message: it names the random probe file, which exists nowhere any more.
+    private static String reason(Exception e) {
+        if (e instanceof FileSystemException fse) {
+            return fse.getReason() != null ? fse.getReason() : fse.getClass().getSimpleName();
+        }
+        return e.toString();
     }
 
     public static void writeAtomically(Path target, Content content) throws IOException {

@@ -221,6 +221,7 @@ public final class ChildJvm implements AutoCloseable {
         private final List<String> jvmArgs = new ArrayList<>();
         private final List<Path> classpath = new ArrayList<>();
         private final List<String> args = new ArrayList<>();
+        private final List<String> launcher = new ArrayList<>();
         private String agentArg;
         private String mainClass;
         private Path directory;
@@ -268,6 +269,12 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
+        /** A command that execs java in its own place, such as setpriv: {@link #pid()} stays the JVM's. */
+        public Builder launcher(String... command) {
+            this.launcher.addAll(List.of(command));
+            return this;
+        }
+
         /** Working directory of the child; the test's own by default. */
         public Builder directory(Path directory) {
             this.directory = directory;
@@ -280,7 +287,7 @@ public final class ChildJvm implements AutoCloseable {
             if (mainClass == null) {
                 throw new IllegalStateException("no main class");
             }
-            List<String> command = new ArrayList<>();
+            List<String> command = new ArrayList<>(launcher);
             command.add(jdk.javaExecutable().toString());
             command.addAll(jvmArgs);
             if (agentArg != null) {

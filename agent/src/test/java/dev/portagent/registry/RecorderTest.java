@@ -210,4 +210,19 @@ class RecorderTest {
         assertThat(v.site()).isNull();
         assertThat(v.stack()).isEmpty();
     }
+
+    @Test
+    void aBurstOfSocketsAsksForAnEarlyDigestAndThenHelpsSoRawStacksStayBounded() {
+        int[] requests = {0};
+        registry.digestSoonWith(() -> requests[0]++);
+
+        for (int i = 0; i < Registry.DIGEST_NOW + 10; i++) {
+            recorder.connected(null, kernel.socketOn(50000 + i % 10000), LOOPBACK, 8080, null);
+        }
+
+        assertThat(requests[0]).as("one request until a digest runs").isEqualTo(1);
+        assertThat(registry.undigested()).isLessThan(Registry.DIGEST_NOW);
+        assertThat(registry.snapshot().sites()).singleElement().satisfies(site -> assertThat(site.opened())
+                .isEqualTo(Registry.DIGEST_NOW + 10));
+    }
 }
