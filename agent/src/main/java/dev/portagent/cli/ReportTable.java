@@ -1,5 +1,6 @@
 package dev.portagent.cli;
 
+import dev.portagent.report.Formats;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -51,13 +52,13 @@ final class ReportTable {
             long closed = time(s.path("closedAt"));
             rows.add(new String[] {
                     s.path("protocol").asText(),
-                    endpoint(s.path("localAddress").asText(), s.path("localPort").asInt()),
+                    Formats.endpoint(s.path("localAddress").asText(), s.path("localPort").asInt()),
                     s.path("remoteAddress").isTextual()
-                            ? endpoint(s.path("remoteAddress").asText(), s.path("remotePort").asInt()) : "*:*",
+                            ? Formats.endpoint(s.path("remoteAddress").asText(), s.path("remotePort").asInt()) : "*:*",
                     s.path("role").asText(),
                     s.path("ephemeral").asBoolean() ? "yes" : "no",
                     s.path("state").asText(),
-                    age((closed > 0 ? closed : generated) - time(s.path("openedAt"))),
+                    Formats.age((closed > 0 ? closed : generated) - time(s.path("openedAt"))),
                     text(s.path("thread")),
                     text(s.path("site"))});
         }
@@ -101,11 +102,11 @@ final class ReportTable {
         List<String> lines = new ArrayList<>();
         long closed = time(s.path("closedAt"));
         lines.add("  " + s.path("protocol").asText() + " " + s.path("role").asText() + " "
-                + endpoint(s.path("localAddress").asText(), s.path("localPort").asInt())
+                + Formats.endpoint(s.path("localAddress").asText(), s.path("localPort").asInt())
                 + (s.path("remoteAddress").isTextual()
-                        ? " -> " + endpoint(s.path("remoteAddress").asText(), s.path("remotePort").asInt()) : "")
+                        ? " -> " + Formats.endpoint(s.path("remoteAddress").asText(), s.path("remotePort").asInt()) : "")
                 + ", " + s.path("state").asText() + ", opened " + s.path("openedAt").asText()
-                + " (" + age((closed > 0 ? closed : generated) - time(s.path("openedAt"))) + " ago)"
+                + " (" + Formats.age((closed > 0 ? closed : generated) - time(s.path("openedAt"))) + " ago)"
                 + (s.path("thread").isTextual() ? " on thread " + s.path("thread").asText() : "")
                 + ", origin " + s.path("origin").asText());
         lines.add("    site: " + text(s.path("site")));
@@ -131,23 +132,7 @@ final class ReportTable {
         return main == null ? command : main;
     }
 
-    static String endpoint(String address, int port) {
-        return (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + port;
-    }
 
-    static String age(long millis) {
-        long s = Math.max(0, millis) / 1000;
-        if (s < 60) {
-            return s + "s";
-        }
-        if (s < 3600) {
-            return String.format("%dm%02ds", s / 60, s % 60);
-        }
-        if (s < 86_400) {
-            return String.format("%dh%02dm", s / 3600, s % 3600 / 60);
-        }
-        return String.format("%dd%02dh", s / 86_400, s % 86_400 / 3600);
-    }
 
     private static String text(JsonNode node) {
         return node.isTextual() ? node.asText() : "-";

@@ -1,5 +1,6 @@
 package dev.portagent.cli;
 
+import dev.portagent.report.Formats;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portagent.proc.ProcNet;
 import dev.portagent.proc.ProcSocket;
@@ -108,8 +109,8 @@ final class Who {
     private static String line(ProcSocket s) {
         boolean ipv6 = s.family().equals("ipv6");
         return s.protocol() + "  " + s.state() + "  "
-                + ReportTable.endpoint(Registry.address(s.localAddress(), ipv6), s.localPort())
+                + Formats.endpoint(Registry.address(s.localAddress(), ipv6), s.localPort())
                 + (s.remotePort() == 0 ? ""
-                        : " -> " + ReportTable.endpoint(Registry.address(s.remoteAddress(), ipv6), s.remotePort()));
+                        : " -> " + Formats.endpoint(Registry.address(s.remoteAddress(), ipv6), s.remotePort()));
     }
 }

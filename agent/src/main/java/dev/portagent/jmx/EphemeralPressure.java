@@ -1,5 +1,6 @@
 package dev.portagent.jmx;
 
+import dev.portagent.report.Formats;
 import dev.portagent.registry.SocketView;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -77,7 +78,7 @@ final class EphemeralPressure {
         if (address.startsWith("::ffff:") && address.indexOf('.') > 0) {
             address = address.substring("::ffff:".length());
         }
-        return TableText.endpoint(address, v.remotePort());
+        return Formats.endpoint(address, v.remotePort());
     }
 
     synchronized void opened(SocketView v) {

@@ -1,5 +1,6 @@
 package dev.portagent.jmx;
 
+import dev.portagent.report.Formats;
 import dev.portagent.options.AgentOptions;
 import dev.portagent.registry.Registry;
 import dev.portagent.registry.Snapshot;
@@ -411,7 +412,7 @@ final class PortsMBean implements DynamicMBean, NotificationEmitter, Notifier {
     @Override
     public void socketOpened(SocketView v) {
         if (notify == AgentOptions.Notify.ALL) {
-            send(SOCKET_OPEN, v.protocol() + " " + v.role() + " " + TableText.endpoint(v.localAddress(), v.localPort())
+            send(SOCKET_OPEN, v.protocol() + " " + v.role() + " " + Formats.endpoint(v.localAddress(), v.localPort())
                     + " opened by " + v.site(), OpenRows.socket(v));
         }
     }
@@ -419,7 +420,7 @@ final class PortsMBean implements DynamicMBean, NotificationEmitter, Notifier {
     @Override
     public void socketClosed(SocketView v) {
         if (notify == AgentOptions.Notify.ALL) {
-            send(SOCKET_CLOSE, v.protocol() + " " + v.role() + " " + TableText.endpoint(v.localAddress(), v.localPort())
+            send(SOCKET_CLOSE, v.protocol() + " " + v.role() + " " + Formats.endpoint(v.localAddress(), v.localPort())
                     + " closed, opened by " + v.site(), OpenRows.socket(v));
         }
     }

@@ -1,5 +1,6 @@
 package dev.portagent.jmx;
 
+import dev.portagent.report.Formats;
 import dev.portagent.registry.SocketView;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,12 +25,12 @@ final class TableText {
         for (SocketView v : open) {
             cells.add(new String[] {
                 v.protocol(),
-                endpoint(v.localAddress(), v.localPort()),
-                v.remoteAddress() == null ? "-" : endpoint(v.remoteAddress(), v.remotePort()),
+                Formats.endpoint(v.localAddress(), v.localPort()),
+                v.remoteAddress() == null ? "-" : Formats.endpoint(v.remoteAddress(), v.remotePort()),
                 v.role(),
                 // An accepted socket has its listener's port: only a fixed bind inside the range is news.
                 v.ephemeral() ? "yes" : v.inEphemeralRange() && !"accept".equals(v.role()) ? "no, in range" : "no",
-                age(now - v.openedAt()),
+                Formats.age(now - v.openedAt()),
                 v.thread(),
                 v.site() == null ? "(stack capture off)" : v.site()});
         }
@@ -58,22 +59,5 @@ final class TableText {
         return lines.toArray(new String[0]);
     }
 
-    static String endpoint(String address, int port) {
-        return (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + port;
-    }
 
-    /** 42s, 3m07s, 5h02m, 12d04h: precise enough to tell a fresh socket from a leaked one. */
-    static String age(long millis) {
-        long s = Math.max(0, millis) / 1000;
-        if (s < 60) {
-            return s + "s";
-        }
-        if (s < 3600) {
-            return String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
-        }
-        if (s < 86_400) {
-            return String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60);
-        }
-        return String.format(Locale.ROOT, "%dd%02dh", s / 86_400, s / 3600 % 24);
-    }
 }

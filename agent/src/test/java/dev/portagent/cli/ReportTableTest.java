@@ -1,5 +1,6 @@
 package dev.portagent.cli;
 
+import dev.portagent.report.Formats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -62,11 +63,11 @@ class ReportTableTest {
 
     @Test
     void ages() {
-        assertThat(ReportTable.age(999)).isEqualTo("0s");
-        assertThat(ReportTable.age(59_000)).isEqualTo("59s");
-        assertThat(ReportTable.age(3_599_000)).isEqualTo("59m59s");
-        assertThat(ReportTable.age(86_399_000)).isEqualTo("23h59m");
-        assertThat(ReportTable.age(90_000_000)).isEqualTo("1d01h");
+        assertThat(Formats.age(999)).isEqualTo("0s");
+        assertThat(Formats.age(59_000)).isEqualTo("59s");
+        assertThat(Formats.age(3_599_000)).isEqualTo("59m59s");
+        assertThat(Formats.age(86_399_000)).isEqualTo("23h59m");
+        assertThat(Formats.age(90_000_000)).isEqualTo("1d01h");
     }
 
     @Test

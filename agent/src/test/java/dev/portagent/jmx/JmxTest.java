@@ -1,5 +1,6 @@
 package dev.portagent.jmx;
 
+import dev.portagent.report.Formats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -53,10 +54,10 @@ class JmxTest {
 
     @Test
     void agesAreShortAndPrecise() {
-        assertThat(TableText.age(-5)).isEqualTo("0s");
-        assertThat(TableText.age(42_999)).isEqualTo("42s");
-        assertThat(TableText.age(187_000)).isEqualTo("3m07s");
-        assertThat(TableText.age(5 * 3600_000L + 120_000)).isEqualTo("5h02m");
-        assertThat(TableText.age(12 * 86_400_000L + 4 * 3600_000L)).isEqualTo("12d04h");
+        assertThat(Formats.age(-5)).isEqualTo("0s");
+        assertThat(Formats.age(42_999)).isEqualTo("42s");
+        assertThat(Formats.age(187_000)).isEqualTo("3m07s");
+        assertThat(Formats.age(5 * 3600_000L + 120_000)).isEqualTo("5h02m");
+        assertThat(Formats.age(12 * 86_400_000L + 4 * 3600_000L)).isEqualTo("12d04h");
     }
 }
