@@ -65,6 +65,9 @@ public final class Recorder implements PortListener {
             r.role = SocketRecord.Role.CONNECT;
             r.remoteAddress = remote;
             r.remotePort = remotePort;
+            if (failure == null && (r.localAddress == null || r.localAddress.isAnyLocalAddress())) {
+                refreshLocalAddress(r, fd);
+            }
             registry.connectedBound(r);
         } else {
             // The kernel bound the socket implicitly; it has its port now, even if the connect failed
@@ -90,6 +93,15 @@ public final class Recorder implements PortListener {
             r.remoteAddress = null;
             r.remotePort = 0;
             r.role = SocketRecord.Role.BIND;
+            // The kernel forgets the address connect chose, unless the code had bound to one.
+            refreshLocalAddress(r, fd);
+        }
+    }
+
+    private void refreshLocalAddress(SocketRecord r, FileDescriptor fd) {
+        InetSocketAddress actual = jdk.localAddress(fd);
+        if (actual != null) {
+            r.localAddress = actual.getAddress();
         }
     }
 

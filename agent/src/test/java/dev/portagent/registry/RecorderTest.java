@@ -142,6 +142,23 @@ class RecorderTest {
     }
 
     @Test
+    void aSocketBoundToTheWildcardTakesTheAddressItsConnectChose() throws Exception {
+        InetAddress wildcard = InetAddress.getByName("::");
+        FileDescriptor fd = new FileDescriptor();
+        kernel.put(fd, new InetSocketAddress(wildcard, 40002));
+        recorder.created(null, fd, true, false);
+        recorder.bound(null, fd, null, 0);
+
+        kernel.put(fd, new InetSocketAddress(LOOPBACK, 40002));
+        recorder.connected(null, fd, LOOPBACK, 53, null);
+        assertThat(registry.snapshot().open().get(0).localAddress()).isEqualTo("::ffff:127.0.0.1");
+
+        kernel.put(fd, new InetSocketAddress(wildcard, 40002));
+        recorder.disconnected(fd);
+        assertThat(registry.snapshot().open().get(0).localAddress()).isEqualTo("::");
+    }
+
+    @Test
     void udpSocketsAreToldApartFromTcpByTheirCreation() {
         FileDescriptor fd = socketWithKernelPort(40001);
         recorder.created(null, fd, true, false);
