@@ -9,7 +9,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.lang.reflect.Method;
 import java.net.ConnectException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -39,9 +38,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 
 /**
  * Child program of EveryApiIT: opens sockets through every API the agent must see, closes some of them
@@ -60,6 +61,24 @@ public final class EveryApi {
     private static final List<Object> HELD = new ArrayList<>();
 
     public static void main(String[] args) throws Exception {
+        try {
+            openAll();
+        } catch (Throwable t) {
+            // Netty's and the HTTP server's threads would keep a failed program alive until the test's timeout.
+            t.printStackTrace();
+            System.exit(1);
+        }
+        track.print();
+        System.out.println("READY");
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null && !line.equals("exit"); ) {
+            // only "exit" ends the program
+        }
+        // Without closing anything: the report at exit must find what /proc found.
+        System.exit(0);
+    }
+
+    private static void openAll() throws Exception {
         socketsAndServerSockets();
         datagramSockets();
         socketChannels();
@@ -69,7 +88,7 @@ public final class EveryApi {
         NettyEndpoints.open(track, V4);
         closedInEveryWay();
         if (Runtime.version().feature() >= 21) {
-            fromVirtualThread();
+            fromVirtualThreads();
         }
         if (ipv6Loopback()) {
             ipv6();
@@ -77,15 +96,6 @@ public final class EveryApi {
             System.out.println("NOTE no IPv6 loopback: ::1 not tested");
         }
         unixDomainSockets();
-
-        track.print();
-        System.out.println("READY");
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        for (String line; (line = in.readLine()) != null && !line.equals("exit"); ) {
-            // only "exit" ends the program
-        }
-        // Netty's and the HTTP server's threads would keep the JVM alive; the report is written at exit.
-        System.exit(0);
     }
 
     private static void socketsAndServerSockets() throws IOException {
@@ -200,6 +210,8 @@ public final class EveryApi {
         client.connect(listenerAddress).get(); track.connect(client, here());
         track.accept(listener.accept().get(), here());
 
+        track.close(client);
+
         // accept() before the connection arrives completes on a thread of the channel group.
         Future<AsynchronousSocketChannel> pending = listener.accept();
         AsynchronousSocketChannel lateClient = AsynchronousSocketChannel.open();
@@ -246,19 +258,21 @@ public final class EveryApi {
         track.close(track.connect(new Socket(V4, listener.getLocalPort()), here()));
         track.close(track.accept(listener.accept(), here()));
         track.close(track.bind(new DatagramSocket(), ANY_PORT, here()));
+        track.close(track.listen(ServerSocketChannel.open().bind(null), ANY_PORT, here()));
+        track.close(track.bind(DatagramChannel.open().bind(null), ANY_PORT, here()));
 
         closedByTheCleaner(listener);
 
         // Closed while another thread is blocked in accept: the JDK's preClose releases the port first.
         ServerSocket blockedListener = track.listen(new ServerSocket(0), ANY_PORT, here());
-        Thread acceptor = blockedIn("accept", () -> blockedListener.accept().close());
+        Thread acceptor = blockedIn("accept", false, () -> blockedListener.accept().close());
         track.close(blockedListener);
         acceptor.join();
 
         // Closed while another thread is blocked in read.
         SocketChannel reader = track.connect(SocketChannel.open(listenerAddress), here());
         Socket writer = track.accept(listener.accept(), here());
-        Thread blockedReader = blockedIn("read", () -> reader.read(ByteBuffer.allocate(1)));
+        Thread blockedReader = blockedIn("read", false, () -> reader.read(ByteBuffer.allocate(1)));
         track.close(reader);
         blockedReader.join();
         track.close(writer);
@@ -318,25 +332,38 @@ public final class EveryApi {
     }
 
     /** A thread blocked in {@code call} until a close makes it throw. */
-    private static Thread blockedIn(String what, BlockingCall call) {
-        Thread t = new Thread(() -> {
+    private static Thread blockedIn(String what, boolean virtual, BlockingCall call) throws Exception {
+        Runnable body = () -> {
             try {
                 call.run();
                 throw new IllegalStateException(what + " returned though nobody connected or wrote");
             } catch (IOException expected) {
                 // the close this thread waits for
             }
-        }, "blocked-in-" + what);
-        t.start();
-        awaitBlockedInNativeCode(t);
+        };
+        Thread t;
+        if (virtual) {
+            t = startVirtual("virtual-blocked-in-" + what, body);
+        } else {
+            t = new Thread(body, "blocked-in-" + what);
+            t.start();
+        }
+        awaitBlocked(t);
         return t;
     }
 
-    /** The thread has entered the JDK's blocking call, so a close now takes the preClose path. */
-    private static void awaitBlockedInNativeCode(Thread t) {
+    /**
+     * The thread is inside the JDK's blocking call: a platform thread in the system call (a close now
+     * takes the preClose path), a virtual thread parked until its socket is ready.
+     */
+    private static void awaitBlocked(Thread t) {
         while (true) {
             StackTraceElement[] stack = t.getStackTrace();
             if (stack.length > 0 && stack[0].isNativeMethod() && stack[0].getClassName().startsWith("sun.nio.ch.")) {
+                return;
+            }
+            if (t.getState() == Thread.State.WAITING && Arrays.stream(stack).anyMatch(
+                    e -> e.getClassName().startsWith("sun.nio.ch.") && e.getMethodName().equals("park"))) {
                 return;
             }
             if (!t.isAlive()) {
@@ -346,26 +373,29 @@ public final class EveryApi {
         }
     }
 
-    /** JDK 21+: a connect from a virtual thread; through reflection so that this compiles for 17. */
-    private static void fromVirtualThread() throws Exception {
+    /** JDK 21+: connect and accept on a virtual thread, and a close while one is blocked in read. */
+    private static void fromVirtualThreads() throws Exception {
         ServerSocket listener = track.listen(new ServerSocket(0), ANY_PORT, here());
+        FutureTask<Socket> connectAndAccept = new FutureTask<>(() -> {
+            Socket client = track.connect(new Socket(V4, listener.getLocalPort()), here());
+            track.accept(listener.accept(), here());
+            return client;
+        });
+        startVirtual("portagent-virtual", connectAndAccept);
+        Socket client = connectAndAccept.get();
+
+        // No preClose for a virtual thread: it is parked, not in a system call, and releases the fd as it leaves.
+        Thread reader = blockedIn("read", true, () -> client.getInputStream().read());
+        track.close(client);
+        reader.join();
+    }
+
+    /** Through reflection, so that this compiles for 17. */
+    private static Thread startVirtual(String name, Runnable body) throws ReflectiveOperationException {
         Class<?> builderType = Class.forName("java.lang.Thread$Builder");
         Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
-        builder = builderType.getMethod("name", String.class).invoke(builder, "portagent-virtual");
-        Method start = builderType.getMethod("start", Runnable.class);
-        Exception[] failure = new Exception[1];
-        Thread virtual = (Thread) start.invoke(builder, (Runnable) () -> {
-            try {
-                track.connect(new Socket(V4, listener.getLocalPort()), here());
-            } catch (Exception e) {
-                failure[0] = e;
-            }
-        });
-        virtual.join();
-        if (failure[0] != null) {
-            throw failure[0];
-        }
-        track.accept(listener.accept(), here());
+        builder = builderType.getMethod("name", String.class).invoke(builder, name);
+        return (Thread) builderType.getMethod("start", Runnable.class).invoke(builder, body);
     }
 
     /** Asks the kernel rather than a socket: a probe socket would be one more record. */

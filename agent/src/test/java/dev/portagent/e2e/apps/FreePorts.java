@@ -1,9 +1,5 @@
 package dev.portagent.e2e.apps;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -21,9 +17,7 @@ public final class FreePorts {
 
     public FreePorts(Expectations track) {
         this.track = track;
-        for (String file : new String[] {"tcp", "tcp6", "udp", "udp6"}) {
-            readPorts(Path.of("/proc/net", file));
-        }
+        KernelSockets.read().forEach(line -> taken.add(line.localPort()));
     }
 
     /** A port below the ephemeral range, where a fixed port belongs. */
@@ -49,19 +43,5 @@ public final class FreePorts {
             }
         }
         throw new IllegalStateException("no free port in " + low + "-" + high);
-    }
-
-    private void readPorts(Path file) {
-        try {
-            for (String line : Files.readAllLines(file)) {
-                String[] columns = line.trim().split("\\s+");
-                int colon = columns.length > 1 ? columns[1].lastIndexOf(':') : -1;
-                if (colon > 0 && !columns[0].equals("sl")) {
-                    taken.add(Integer.parseInt(columns[1].substring(colon + 1), 16));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
