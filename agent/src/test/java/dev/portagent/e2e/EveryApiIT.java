@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portagent.e2e.apps.EveryApi;
 import dev.portagent.proc.EphemeralRange;
-import dev.portagent.proc.ProcNet;
 import dev.portagent.proc.ProcSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +40,7 @@ class EveryApiIT {
                 .classpath(ChildJvm.testClasspath()).classpath(ChildJvm.libs("netty-"))
                 .mainClass(EveryApi.class).start()) {
             child.awaitLine("^READY$", TIMEOUT);
-            held = ProcNet.socketsOf(child.pid());
+            held = SocketsAssert.heldBy(child.pid());
             child.send("exit");
             assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isZero();
             expected = expectations(child.stdout());
@@ -69,15 +68,11 @@ class EveryApiIT {
                 visible.add(s);
             }
         }
-        List<String> reported = visible.stream().map(Report::kernelView).sorted().toList();
-        List<String> kernel = held.stream().map(Report::kernelView).sorted().toList();
-        List<String> onlyInReport = new ArrayList<>(reported);
-        kernel.forEach(onlyInReport::remove);
-        List<String> onlyInKernel = new ArrayList<>(kernel);
-        reported.forEach(onlyInKernel::remove);
-        softly.assertThat(onlyInReport).as("open in the report, not in /proc (in /proc only: %s)\nreport:\n%s",
-                onlyInKernel, Report.describe(report.open())).isEmpty();
-        softly.assertThat(onlyInKernel).as("in /proc, not open in the report").isEmpty();
+        List<String> reported = visible.stream().map(Report::kernelView).toList();
+        List<String> kernel = held.stream().map(Report::kernelView).toList();
+        softly.assertThat(SocketsAssert.minus(reported, kernel)).as("open in the report, not in /proc\nreport:\n%s",
+                Report.describe(report.open())).isEmpty();
+        softly.assertThat(SocketsAssert.minus(kernel, reported)).as("in /proc, not open in the report").isEmpty();
     }
 
     /** Each record matches one expectation the child printed, and each expectation one record. */
