@@ -113,7 +113,14 @@ public final class EveryApi {
         Socket boundFirst = new Socket();
         boundFirst.bind(null); String bindSite = here();
         boundFirst.connect(listener.getLocalSocketAddress());
-        track.connect(boundFirst, bindSite);
+        track.connect(boundFirst, ANY_PORT, bindSite);
+        track.accept(listener.accept(), here());
+
+        int clientPort = freePorts.outsideEphemeralRange();
+        Socket fixedClient = new Socket();
+        fixedClient.bind(new InetSocketAddress(clientPort)); String fixedBindSite = here();
+        fixedClient.connect(listener.getLocalSocketAddress());
+        track.connect(fixedClient, clientPort, fixedBindSite);
         track.accept(listener.accept(), here());
 
         // Bound, neither listening nor connected: in the report, not in /proc/net/tcp. Nothing listens
@@ -124,10 +131,21 @@ public final class EveryApi {
             new Socket(V4, parked.getLocalPort()).close();
             throw new IllegalStateException("connect to a port nobody listens on succeeded");
         } catch (ConnectException refused) {
-            Expectations.onThisThread(track.expect("refused connect").with("protocol", "tcp").with("role", "connect")
-                    .with("remotePort", parked.getLocalPort()).with("requestedPort", 0).with("ephemeral", true)
-                    .with("site", siteOf(refused)).closed());
+            expectRefused(refused, parked.getLocalPort());
         }
+        // With a timeout the JDK connects without blocking and polls: the refusal may come after connect returned.
+        try (Socket timed = new Socket()) {
+            timed.connect(new InetSocketAddress(V4, parked.getLocalPort()), 60_000);
+            throw new IllegalStateException("connect to a port nobody listens on succeeded");
+        } catch (ConnectException refused) {
+            expectRefused(refused, parked.getLocalPort());
+        }
+    }
+
+    private static void expectRefused(ConnectException refused, int port) {
+        Expectations.onThisThread(track.expect("refused connect").with("protocol", "tcp").with("role", "connect")
+                .with("remotePort", port).with("requestedPort", 0).with("ephemeral", true)
+                .with("site", siteOf(refused)).closed());
     }
 
     private static void datagramSockets() throws IOException {
@@ -260,6 +278,8 @@ public final class EveryApi {
         track.close(track.bind(new DatagramSocket(), ANY_PORT, here()));
         track.close(track.listen(ServerSocketChannel.open().bind(null), ANY_PORT, here()));
         track.close(track.bind(DatagramChannel.open().bind(null), ANY_PORT, here()));
+        track.close(track.listen(AsynchronousServerSocketChannel.open().bind(null), ANY_PORT, here()));
+        track.close(track.bind(new MulticastSocket(), ANY_PORT, here()));
 
         closedByTheCleaner(listener);
 

@@ -109,9 +109,14 @@ public final class Expectations {
         return hold(socket, describe(socket, "bind", requestedPort, site));
     }
 
-    /** A connect that bound the socket implicitly, or a socket bound to no port first. */
+    /** A connect that bound the socket implicitly. */
     public <T> T connect(T socket, String site) {
-        return hold(socket, describe(socket, "connect", ANY_PORT, site));
+        return connect(socket, ANY_PORT, site);
+    }
+
+    /** A socket bound first, then connected: the site is the bind's. */
+    public <T> T connect(T socket, int requestedPort, String site) {
+        return hold(socket, describe(socket, "connect", requestedPort, site));
     }
 
     public <T> T accept(T socket, String site) {
