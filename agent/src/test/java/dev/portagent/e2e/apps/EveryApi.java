@@ -6,6 +6,7 @@ import static dev.portagent.e2e.apps.Expectations.siteOf;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.BufferedReader;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -283,18 +284,13 @@ public final class EveryApi {
 
         closedByTheCleaner(listener);
 
-        // Closed while another thread is blocked in accept: the JDK's preClose releases the port first.
+        // Closed while another thread is blocked in accept, or in read: the JDK's preClose releases the
+        // port, and the blocked thread closes the fd as it leaves.
         ServerSocket blockedListener = track.listen(new ServerSocket(0), ANY_PORT, here());
-        Thread acceptor = blockedIn("accept", false, () -> blockedListener.accept().close());
-        track.close(blockedListener);
-        acceptor.join();
-
-        // Closed while another thread is blocked in read.
+        closeUnder(blockedListener, blockedIn("accept", false, () -> blockedListener.accept().close()));
         SocketChannel reader = track.connect(SocketChannel.open(listenerAddress), here());
         Socket writer = track.accept(listener.accept(), here());
-        Thread blockedReader = blockedIn("read", false, () -> reader.read(ByteBuffer.allocate(1)));
-        track.close(reader);
-        blockedReader.join();
+        closeUnder(reader, blockedIn("read", false, () -> reader.read(ByteBuffer.allocate(1))));
         track.close(writer);
 
         // Closed while registered with a selector: the selector's thread releases the fd when it
@@ -345,6 +341,23 @@ public final class EveryApi {
     /** Connects a socket and keeps no reference to it. */
     private static void forgetSocket(int listenerPort) throws IOException {
         track.describe(new Socket(V4, listenerPort), "connect", ANY_PORT, here()).closed();
+    }
+
+    /**
+     * Closes {@code socket} while {@code blocked} is in its blocking call. On JDK 17 the blocked thread
+     * is suspended first, so it never leaves the JDK's code to close the fd: the kernel has released
+     * the port by preClose alone, and the report must say closed all the same. Thread.suspend fails
+     * from JDK 20 on; there the thread leaves and closes the fd.
+     */
+    private static void closeUnder(Closeable socket, Thread blocked) throws Exception {
+        boolean suspended = Runtime.version().feature() < 20;
+        if (suspended) {
+            Thread.class.getMethod("suspend").invoke(blocked);
+        }
+        track.close(socket);
+        if (!suspended) {
+            blocked.join();
+        }
     }
 
     private interface BlockingCall {
