@@ -9,14 +9,18 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The agent's shaded Jackson and Byte Buddy stay out of the way of the application's own. */
+/**
+ * The agent stays out of the application's way: its shaded Jackson and Byte Buddy do not meet the
+ * application's own, and the JDK internals it needs are opened to it, not to the class path it shares
+ * with the application.
+ */
 class OwnLibrariesIT {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(1);
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.portagent.e2e.Jdks#all")
-    void theApplicationUsesItsOwnVersionsAndItsPortIsRecorded(Jdk jdk, @TempDir Path dir) {
+    void theApplicationKeepsItsLibrariesAndItsEncapsulation(Jdk jdk, @TempDir Path dir) {
         jdk.assumePresent();
         Path reportFile = dir.resolve("ports.json");
         int port;
@@ -25,7 +29,7 @@ class OwnLibrariesIT {
             port = Integer.parseInt(child.awaitLine("^JSON \\{\"port\":(\\d+)}$", TIMEOUT).group(1));
             child.awaitLine("^READY$", TIMEOUT);
             assertThat(child.stdout()).contains("CLASS made by the application's Byte Buddy\n",
-                    "JACKSON jackson-databind-2.15.4.jar\n", "BYTEBUDDY byte-buddy-1.14.19.jar\n");
+                    "JACKSON jackson-databind-2.15.4.jar\n", "BYTEBUDDY byte-buddy-1.14.19.jar\n", "INTERNALS []\n");
             child.send("exit");
             assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isZero();
             assertThat(child.stderr()).as("stderr").isEmpty();
