@@ -159,6 +159,17 @@ class RecorderTest {
     }
 
     @Test
+    void aConnectToTheWildcardAddressReachedTheLoopbackAddressItLeftFrom() throws Exception {
+        FileDescriptor fd = new FileDescriptor();
+        kernel.put(fd, new InetSocketAddress(InetAddress.getByName("::1"), 40003));
+        recorder.connected(null, fd, InetAddress.getByName("::"), 8080, null);
+
+        SocketView v = registry.snapshot().open().get(0);
+        assertThat(v.remoteAddress()).isEqualTo("::1");
+        assertThat(v.remotePort()).isEqualTo(8080);
+    }
+
+    @Test
     void udpSocketsAreToldApartFromTcpByTheirCreation() {
         FileDescriptor fd = socketWithKernelPort(40001);
         recorder.created(null, fd, true, false);

@@ -213,6 +213,8 @@ public final class EveryApi {
         receiver.receive(ByteBuffer.allocate(1)); track.bind(receiver, ANY_PORT, here());
 
         track.connect(DatagramChannel.open().connect(boundAddress), here());
+        // To the wildcard address, which Linux takes for the loopback address
+        track.connect(DatagramChannel.open().connect(bound.getLocalAddress()), here());
         // disconnect keeps the port and forgets the peer
         track.bind(DatagramChannel.open().connect(boundAddress).disconnect(), ANY_PORT, here());
 
@@ -231,10 +233,11 @@ public final class EveryApi {
 
         track.close(client);
 
-        // accept() before the connection arrives completes on a thread of the channel group.
+        // accept() before the connection arrives completes on a thread of the channel group. The client
+        // connects to the listener's wildcard address, which Linux takes for the loopback address.
         Future<AsynchronousSocketChannel> pending = listener.accept();
         AsynchronousSocketChannel lateClient = AsynchronousSocketChannel.open();
-        lateClient.connect(listenerAddress).get(); track.connect(lateClient, here());
+        lateClient.connect(listener.getLocalAddress()).get(); track.connect(lateClient, here());
         AsynchronousSocketChannel accepted = pending.get();
         track.hold(accepted, track.describe(accepted, "accept", ANY_PORT, null)
                 .without("thread").without("virtual").without("site").with("siteStartsWith", "sun.nio.ch."));
@@ -463,10 +466,7 @@ public final class EveryApi {
         Files.delete(dir);
     }
 
-    /**
-     * Where to reach a socket bound to the wildcard address. Connecting to the wildcard itself works on
-     * Linux, which then picks a loopback peer that the report cannot know.
-     */
+    /** Where to reach a socket bound to the wildcard address, as most code would. */
     private static InetSocketAddress loopback(SocketAddress bound) {
         return new InetSocketAddress(V4, ((InetSocketAddress) bound).getPort());
     }
