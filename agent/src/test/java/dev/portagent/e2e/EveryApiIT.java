@@ -53,6 +53,7 @@ class EveryApiIT {
         ephemeralMeansNoPortWasAsked(softly, report);
         acceptedSocketsShareTheListenersPort(softly, report);
         fixedPortsInTheEphemeralRangeAreWarnedAbout(softly, report);
+        stacksLeadFromTheJdkToTheSite(softly, report);
         softly.assertThat(report.summary("open")).as("summary.open").isEqualTo(report.open().size());
         softly.assertThat(report.summary("closed")).as("summary.closed").isEqualTo(report.closed().size());
         softly.assertAll();
@@ -153,6 +154,20 @@ class EveryApiIT {
         });
         softly.assertThat(fixedInRange).as("the child binds one fixed port inside the range").hasSize(1);
         softly.assertThat(warned).as("ports of FIXED_PORT_IN_EPHEMERAL_RANGE warnings").isEqualTo(fixedInRange);
+    }
+
+    /** The JDK's frames first, trimmed at the API the code called, then the site, within the default depth. */
+    private static void stacksLeadFromTheJdkToTheSite(SoftAssertions softly, Report report) {
+        for (JsonNode s : report.sockets()) {
+            List<String> stack = new ArrayList<>();
+            s.path("stack").forEach(frame -> stack.add(frame.asText()));
+            String site = s.path("site").asText();
+            softly.assertThat(stack).as("stack of\n%s", Report.describe(s)).hasSizeBetween(2, 32).contains(site);
+            int at = stack.indexOf(site);
+            softly.assertThat(stack.subList(0, Math.max(at, 0))).as("frames above the site of\n%s", Report.describe(s))
+                    .isNotEmpty()
+                    .allMatch(frame -> frame.matches("(java|javax|jdk|sun|com\\.sun)\\..*"));
+        }
     }
 
     /** The lines "EXPECT<TAB>key=value..." the child printed, as maps. */
