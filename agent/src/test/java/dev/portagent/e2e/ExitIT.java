@@ -6,7 +6,10 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portagent.e2e.SocketsAssert.Port;
 import dev.portagent.e2e.apps.Quiet;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
@@ -60,7 +63,7 @@ class ExitIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("jdksAndEndings")
-    void reportIsWrittenAndNothingIsPrinted(Jdk jdk, Ending ending, @TempDir Path dir) {
+    void reportIsWrittenAndNothingIsPrinted(Jdk jdk, Ending ending, @TempDir Path dir) throws IOException {
         jdk.assumePresent();
         Path reportFile = dir.resolve("ports.json");
         Set<Port> held;
@@ -76,6 +79,11 @@ class ExitIT {
             assertThat(child.stdout()).as("stdout").isEmpty();
             assertThat(child.stderr()).as("stderr").isEmpty();
         }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files).as("the report and no temporary file").containsExactly(reportFile);
+        }
+        assertThat(Files.getPosixFilePermissions(reportFile)).as("stacks reveal internals: the owner's alone")
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
         Report report = Report.read(reportFile);
         assertThat(report.json().path("reason").asText()).isEqualTo("exit");
         Set<Port> reported = new TreeSet<>();
