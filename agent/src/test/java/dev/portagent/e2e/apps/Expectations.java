@@ -71,10 +71,6 @@ public final class Expectations {
             return with("state", "closed");
         }
 
-        public int localPort() {
-            return Integer.parseInt(fields.get("localPort"));
-        }
-
         String line() {
             StringBuilder line = new StringBuilder("EXPECT");
             fields.forEach((k, v) -> line.append('\t').append(k).append('=').append(v));
@@ -151,7 +147,7 @@ public final class Expectations {
         return e.with("thread", Thread.currentThread().getName()).with("virtual", isVirtual(Thread.currentThread()));
     }
 
-    public boolean inEphemeralRange(int port) {
+    private boolean inEphemeralRange(int port) {
         return port >= ephemeralLow && port <= ephemeralHigh;
     }
 
