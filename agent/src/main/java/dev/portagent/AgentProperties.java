@@ -1,9 +1,9 @@
 package dev.portagent;
 
+import dev.portagent.instrument.Instrumenter;
 import java.lang.instrument.Instrumentation;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 
 /**
  * Tells the command line that portagent records in this JVM, through the attach mechanism's agent
@@ -23,10 +23,9 @@ public final class AgentProperties {
     /** Best effort: without it the command line still finds the MBean. */
     static void publish(Instrumentation inst, Map<String, String> values) {
         try {
-            inst.redefineModule(Object.class.getModule(), Set.of(),
-                    Map.of("jdk.internal.vm", Set.of(AgentProperties.class.getModule())), Map.of(), Set.of(), Map.of());
-            Properties agentProperties = (Properties) Class.forName("jdk.internal.vm.VMSupport")
-                    .getMethod("getAgentProperties").invoke(null);
+            // Read through the agent's private loader: exporting jdk.internal.vm to the agent's own module
+            // would export it to the whole class path.
+            Properties agentProperties = Instrumenter.agentProperties(inst);
             values.forEach(agentProperties::setProperty);
         } catch (Throwable t) {
             // the JDK moved it: the command line falls back on the MBean

@@ -1,9 +1,6 @@
 package dev.portagent.instrument;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,7 +11,8 @@ import java.util.Set;
  *
  * <p>Appending a jar with {@link Instrumentation#appendToBootstrapClassLoaderSearch} would be simpler,
  * but JDK 17 then prints "Sharing is only supported for boot loader classes because bootstrap
- * classpath has been appended" on every start. Defining the two classes directly prints nothing.
+ * classpath has been appended" on every start. Defining the two classes directly prints nothing; the
+ * {@link PrivateLoader} does it, as nothing else of the agent may use jdk.internal.misc.
  * It must run before any class that names a bootstrap class is loaded, and must not name one itself:
  * the verifier would load the jar's copy into the application class loader, and the recorder would
  * then implement a PortListener that the boot loader's PortHooks does not know.
@@ -34,27 +32,14 @@ public final class BootstrapInjector {
         if (existing != null) {
             return existing;
         }
-        Module javaBase = Object.class.getModule();
-        Module agent = BootstrapInjector.class.getModule();
-        // jdk.internal.misc.Unsafe.defineClass with a null loader defines a class in the boot loader;
-        // it exists unchanged in 17, 21 and 25.
-        inst.redefineModule(javaBase, Set.of(), Map.of("jdk.internal.misc", Set.of(agent)),
-                Map.of("jdk.internal.misc", Set.of(agent)), Set.of(), Map.of());
-        Class<?> unsafeClass = Class.forName("jdk.internal.misc.Unsafe");
-        Object unsafe = unsafeClass.getMethod("getUnsafe").invoke(null);
-        Method define = unsafeClass.getMethod("defineClass", String.class, byte[].class, int.class, int.class,
-                ClassLoader.class, java.security.ProtectionDomain.class);
+        PrivateLoader internals = PrivateLoader.of(inst);
         Class<?> hooks = null;
         for (String name : CLASSES) {
-            byte[] bytes = read(agentLoader, name);
             Class<?> c = findBoot(name);
-            if (c == null) {
-                c = (Class<?>) define.invoke(unsafe, name, bytes, 0, bytes.length, null, null);
-            }
-            hooks = c;
+            hooks = c != null ? c : internals.defineInBootLoader(name, PrivateLoader.classBytes(agentLoader, name));
         }
         // Advice inlined into java.base calls PortHooks: java.base must read the boot loader's unnamed module.
-        inst.redefineModule(javaBase, Set.of(hooks.getModule()), Map.of(), Map.of(), Set.of(), Map.of());
+        inst.redefineModule(Object.class.getModule(), Set.of(hooks.getModule()), Map.of(), Map.of(), Set.of(), Map.of());
         return hooks;
     }
 
@@ -63,17 +48,6 @@ public final class BootstrapInjector {
             return Class.forName(name, false, null);
         } catch (ClassNotFoundException e) {
             return null;
-        }
-    }
-
-    private static byte[] read(ClassLoader loader, String name) throws IOException {
-        String resource = name.replace('.', '/') + ".class";
-        try (InputStream in = loader == null ? ClassLoader.getSystemResourceAsStream(resource)
-                : loader.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IOException(resource + " is missing from the agent jar");
-            }
-            return in.readAllBytes();
         }
     }
 }

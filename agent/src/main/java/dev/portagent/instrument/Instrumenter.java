@@ -15,13 +15,13 @@ public final class Instrumenter {
     }
 
     /** Opens the JDK internals the recorder and the reconciler read. Call only after {@link BootstrapInjector#inject}. */
-    public static JdkSockets openJdk(Instrumentation inst) {
+    public static JdkSockets openJdk(Instrumentation inst) throws java.io.IOException {
         return new JdkAccess(inst);
     }
 
     /**
-     * Call only after {@link BootstrapInjector#inject}. Returns false when another load of portagent already did it (two -javaagent flags, or an attach
-     * to a JVM started with the agent).
+     * Call only after {@link BootstrapInjector#inject}. Returns false when another load of portagent
+     * already did it (two -javaagent flags, or an attach to a JVM started with the agent).
      */
     public static boolean install(Instrumentation inst, Registry registry, JdkSockets jdk, int stackDepth,
                                   boolean recordAccepted) throws Exception {
@@ -47,5 +47,10 @@ public final class Instrumenter {
 
     public static long hookFailures() {
         return PortHooks.failures();
+    }
+
+    /** The JVM's agent properties (see {@link InsideJdk#agentProperties}); call after {@link BootstrapInjector#inject}. */
+    public static java.util.Properties agentProperties(Instrumentation inst) throws Exception {
+        return PrivateLoader.of(inst).agentProperties();
     }
 }

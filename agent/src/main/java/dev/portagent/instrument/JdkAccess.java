@@ -2,22 +2,20 @@ package dev.portagent.instrument;
 
 import dev.portagent.registry.JdkSockets;
 import java.io.FileDescriptor;
+import java.io.IOException;
 import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketImpl;
 import java.util.Map;
-import java.util.Set;
 
-/** The few JDK internals the recorder reads, opened to the agent once through Instrumentation. */
+/** The few JDK internals the recorder reads, through handles that {@link InsideJdk} made. */
 final class JdkAccess implements JdkSockets {
 
     // Static finals so that the JIT treats the handles as constants on the socket path. Initialised only
-    // after the constructor has opened the packages.
+    // after the constructor has had PrivateLoader make them.
     private static final class Handles {
         // getsockname(2): the port the kernel chose, for bind(0) and the implicit bind of connect.
         static final MethodHandle LOCAL_ADDRESS;
@@ -31,31 +29,21 @@ final class JdkAccess implements JdkSockets {
 
         static {
             try {
-                MethodHandles.Lookup self = MethodHandles.lookup();
-                Class<?> net = Class.forName("sun.nio.ch.Net");
-                MethodHandles.Lookup inNet = MethodHandles.privateLookupIn(net, self);
-                LOCAL_ADDRESS = inNet.findStatic(net, "localAddress",
-                        MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
-                IPV6_AVAILABLE = (boolean) inNet.findStatic(net, "isIPv6Available",
-                        MethodType.methodType(boolean.class)).invokeExact();
-                Class<?> nioImpl = Class.forName("sun.nio.ch.NioSocketImpl");
-                IMPL_FD = MethodHandles.privateLookupIn(nioImpl, self).findVarHandle(nioImpl, "fd", FileDescriptor.class);
-                MethodHandles.Lookup inImpl = MethodHandles.privateLookupIn(SocketImpl.class, self);
-                IMPL_ADDRESS = inImpl.findVarHandle(SocketImpl.class, "address", InetAddress.class);
-                IMPL_PORT = inImpl.findVarHandle(SocketImpl.class, "port", int.class);
-                Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
-                FD_VAL = MethodHandles.privateLookupIn(ioUtil, self).findStatic(ioUtil, "fdVal",
-                        MethodType.methodType(int.class, FileDescriptor.class));
+                Map<String, Object> handles = PrivateLoader.made().socketHandles();
+                LOCAL_ADDRESS = (MethodHandle) handles.get("localAddress");
+                IPV6_AVAILABLE = (Boolean) handles.get("ipv6Available");
+                IMPL_FD = (VarHandle) handles.get("implFd");
+                IMPL_ADDRESS = (VarHandle) handles.get("implAddress");
+                IMPL_PORT = (VarHandle) handles.get("implPort");
+                FD_VAL = (MethodHandle) handles.get("fdVal");
             } catch (Throwable t) {
                 throw new ExceptionInInitializerError(t);
             }
         }
     }
 
-    JdkAccess(Instrumentation inst) {
-        Module agent = JdkAccess.class.getModule();
-        inst.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
-                Map.of("sun.nio.ch", Set.of(agent), "java.net", Set.of(agent)), Set.of(), Map.of());
+    JdkAccess(Instrumentation inst) throws IOException {
+        PrivateLoader.of(inst);
         if (Handles.LOCAL_ADDRESS == null) {
             throw new IllegalStateException("sun.nio.ch.Net.localAddress not found");
         }

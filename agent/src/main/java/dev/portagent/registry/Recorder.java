@@ -61,8 +61,10 @@ public final class Recorder implements PortListener {
         if (known instanceof SocketRecord) {
             r = (SocketRecord) known;
             r.role = SocketRecord.Role.CONNECT;
-            r.remoteAddress = remote;
-            r.remotePort = remotePort;
+            if (failure == null && (r.localAddress == null || r.localAddress.isAnyLocalAddress())) {
+                refreshLocalAddress(r, fd);
+            }
+            peer(r, remote, remotePort);
             registry.connectedBound(r);
         } else {
             // The kernel bound the socket implicitly; it has its port now, even if the connect failed
@@ -70,8 +72,7 @@ public final class Recorder implements PortListener {
             InetSocketAddress local = jdk.localAddress(fd);
             r = record(known == Registry.Pending.UDP, family, SocketRecord.Role.CONNECT,
                     local == null ? null : local.getAddress(), local == null ? 0 : local.getPort(), 0, true);
-            r.remoteAddress = remote;
-            r.remotePort = remotePort;
+            peer(r, remote, remotePort);
             registry.opened(fd, r);
         }
         if (failure != null && !r.udp) {
@@ -88,6 +89,27 @@ public final class Recorder implements PortListener {
             r.remoteAddress = null;
             r.remotePort = 0;
             r.role = SocketRecord.Role.BIND;
+            // The kernel forgets the address connect chose, unless the code had bound to one.
+            refreshLocalAddress(r, fd);
+        }
+    }
+
+    /**
+     * Socket and SocketChannel turn a wildcard destination into a loopback address; the asynchronous and
+     * datagram channels pass it on, and Linux then connects to the loopback address it also takes as
+     * the source, which is what /proc and ss show as the peer.
+     */
+    private static void peer(SocketRecord r, InetAddress remote, int remotePort) {
+        InetAddress local = r.localAddress;
+        boolean toWildcard = remote != null && remote.isAnyLocalAddress() && local != null && local.isLoopbackAddress();
+        r.remoteAddress = toWildcard ? local : remote;
+        r.remotePort = remotePort;
+    }
+
+    private void refreshLocalAddress(SocketRecord r, FileDescriptor fd) {
+        InetSocketAddress actual = jdk.localAddress(fd);
+        if (actual != null) {
+            r.localAddress = actual.getAddress();
         }
     }
 

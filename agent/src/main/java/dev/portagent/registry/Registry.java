@@ -374,7 +374,11 @@ public final class Registry {
             return ipv6Socket ? "::" : "0.0.0.0";
         }
         if (a instanceof Inet4Address) {
-            return ipv6Socket ? "::ffff:" + a.getHostAddress() : a.getHostAddress();
+            if (!ipv6Socket) {
+                return a.getHostAddress();
+            }
+            // The JDK binds an AF_INET6 socket asked for 0.0.0.0 to "::", never to "::ffff:0.0.0.0".
+            return a.isAnyLocalAddress() ? "::" : "::ffff:" + a.getHostAddress();
         }
         return compress((Inet6Address) a);
     }

@@ -12,7 +12,6 @@ final class SocketRecord {
     final long id;
     final boolean udp;
     final boolean ipv6;
-    final InetAddress localAddress;
     final int localPort;
     final int requestedPort;
     final boolean ephemeral;
@@ -25,6 +24,8 @@ final class SocketRecord {
     final String origin;
 
     volatile Role role;
+    /** Changes when a socket bound to the wildcard address connects: the kernel then picks the address. */
+    volatile InetAddress localAddress;
     volatile InetAddress remoteAddress;
     volatile int remotePort;
     volatile long closedAt;

@@ -47,6 +47,10 @@ final class Stacks {
             while (client < all.length && isSocketPlumbing(all[client].getClassName())) {
                 client++;
             }
+            // Thread.run or a pool's worker says nothing; the outermost socket frame at least names the machinery.
+            if (client > from && (client == all.length || isThreadMachinery(all[client].getClassName()))) {
+                client--;
+            }
             return intern(trim(all, from), client < all.length ? format(all[client]) : null);
         }
         // Keep the JDK method the application called (it may be an impl class, as for
@@ -138,9 +142,15 @@ final class Stacks {
                 || className.startsWith("jdk.") || className.startsWith("com.sun.");
     }
 
+    // sun.net.httpserver is a client of the sockets, like jdk.internal.net.http: it is the name to give.
     private static boolean isSocketPlumbing(String c) {
-        return c.startsWith("sun.nio.ch.") || c.startsWith("java.nio.")
-                || c.startsWith("java.net.") && !c.startsWith("java.net.http.");
+        return c.startsWith("sun.nio.ch.") || c.startsWith("java.net.") && !c.startsWith("java.net.http.") || c.startsWith("java.nio.")
+                || c.startsWith("sun.net.") && !c.startsWith("sun.net.httpserver.");
+    }
+
+    private static boolean isThreadMachinery(String c) {
+        return c.equals("java.lang.Thread") || c.equals("java.lang.VirtualThread") || c.startsWith("java.util.concurrent.")
+                || c.startsWith("jdk.internal.misc.") || c.startsWith("jdk.internal.vm.");
     }
 
     private static boolean isPublicJdkApi(StackTraceElement e) {

@@ -9,6 +9,7 @@ import dev.portagent.e2e.apps.ReadyServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -106,6 +107,12 @@ class ChildJvmTest {
         assertThat(SocketsAssert.diff(Set.of(tcp(80)), Set.of(tcp(80)))).isEmpty();
         assertThat(SocketsAssert.diff(Set.of(tcp(80), tcp(443)), Set.of(tcp(80), SocketsAssert.Port.udp(53))))
                 .contains("missing:    [tcp/443]", "unexpected: [udp/53]");
+    }
+
+    @Test
+    void minusCountsRepeats() {
+        assertThat(SocketsAssert.minus(List.of("a", "a", "b"), List.of("a"))).containsExactly("a", "b");
+        assertThat(SocketsAssert.minus(List.of("a"), List.of("a", "a"))).isEmpty();
     }
 
     private static ChildJvm startReadyServer(Jdk jdk) {

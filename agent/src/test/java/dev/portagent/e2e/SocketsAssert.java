@@ -2,8 +2,12 @@ package dev.portagent.e2e;
 
 import dev.portagent.proc.ProcNet;
 import dev.portagent.proc.ProcSocket;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -44,6 +48,8 @@ public final class SocketsAssert {
         }
     }
 
+    private static final int MAX_READINGS = 20;
+
     private SocketsAssert() {
     }
 
@@ -54,7 +60,39 @@ public final class SocketsAssert {
 
     /** The ports of the INET sockets process {@code pid} holds that {@code which} accepts. */
     public static SortedSet<Port> portsOf(long pid, Predicate<ProcSocket> which) {
-        return ProcNet.socketsOf(pid).stream().filter(which).map(Port::of).collect(Collectors.toCollection(TreeSet::new));
+        return heldBy(pid).stream().filter(which).map(Port::of).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /**
+     * The INET sockets of a process that holds still, each once. The kernel hands out /proc/net/* a
+     * page per read and resumes each read by position, so while other processes of the network
+     * namespace open and close sockets, one reading skips some lines and repeats others (a dozen in
+     * ten thousand on a busy machine). Readings are merged by inode until two add nothing.
+     */
+    public static List<ProcSocket> heldBy(long pid) {
+        Map<Long, ProcSocket> byInode = new LinkedHashMap<>();
+        for (int pass = 0, quiet = 0; quiet < 2; pass++) {
+            if (pass == MAX_READINGS) {
+                throw new AssertionError("the sockets of " + pid + " still change after " + pass + " readings of /proc");
+            }
+            int before = byInode.size();
+            ProcNet.socketsOf(pid).forEach(s -> byInode.putIfAbsent(s.inode(), s));
+            quiet = byInode.size() == before ? quiet + 1 : 0;
+        }
+        return new ArrayList<>(byInode.values());
+    }
+
+    /** The elements of {@code a} that {@code b} lacks, counting repeats: [x, x, y] minus [x] is [x, y]. */
+    public static List<String> minus(List<String> a, List<String> b) {
+        Map<String, Integer> inB = new HashMap<>();
+        b.forEach(x -> inB.merge(x, 1, Integer::sum));
+        List<String> rest = new ArrayList<>();
+        for (String x : a) {
+            if (inB.merge(x, -1, Integer::sum) < 0) {
+                rest.add(x);
+            }
+        }
+        return rest;
     }
 
     /** A readable difference, or "" when the sets are equal. */
@@ -72,7 +110,7 @@ public final class SocketsAssert {
 
     /** Fails unless process {@code pid} holds exactly the ports in {@code expected}, listing its sockets if not. */
     public static void assertPortsOf(long pid, Set<Port> expected) {
-        List<ProcSocket> sockets = ProcNet.socketsOf(pid);
+        List<ProcSocket> sockets = heldBy(pid);
         String diff = diff(expected, sockets.stream().map(Port::of).collect(Collectors.toSet()));
         if (!diff.isEmpty()) {
             throw new AssertionError("ports of pid " + pid + " differ from the expected ones\n" + diff

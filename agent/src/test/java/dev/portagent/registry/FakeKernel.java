@@ -32,6 +32,11 @@ public final class FakeKernel implements JdkSockets {
         return fd;
     }
 
+    /** From now on the kernel says {@code fd} is on {@code address}, as after a connect or disconnect. */
+    public synchronized void put(FileDescriptor fd, InetSocketAddress address) {
+        bound.put(fd, address);
+    }
+
     @Override
     public synchronized InetSocketAddress localAddress(FileDescriptor fd) {
         return bound.computeIfAbsent(fd, f -> new InetSocketAddress(LOOPBACK, nextEphemeral++));

@@ -6,6 +6,7 @@ import dev.portagent.proc.EphemeralRange;
 import java.io.FileDescriptor;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import org.junit.jupiter.api.Test;
 
@@ -113,6 +114,34 @@ class RecorderTest {
         assertThat(v.ephemeral()).isFalse();
         assertThat(registry.counters().binds()).isEqualTo(1);
         assertThat(registry.counters().connects()).isEqualTo(1);
+    }
+
+    @Test
+    void aSocketBoundToTheWildcardTakesTheAddressItsConnectChose() throws Exception {
+        InetAddress wildcard = InetAddress.getByName("::");
+        FileDescriptor fd = new FileDescriptor();
+        kernel.put(fd, new InetSocketAddress(wildcard, 40002));
+        recorder.created(null, fd, true, false);
+        recorder.bound(null, fd, null, 0);
+
+        kernel.put(fd, new InetSocketAddress(LOOPBACK, 40002));
+        recorder.connected(null, fd, LOOPBACK, 53, null);
+        assertThat(registry.snapshot().open().get(0).localAddress()).isEqualTo("::ffff:127.0.0.1");
+
+        kernel.put(fd, new InetSocketAddress(wildcard, 40002));
+        recorder.disconnected(fd);
+        assertThat(registry.snapshot().open().get(0).localAddress()).isEqualTo("::");
+    }
+
+    @Test
+    void aConnectToTheWildcardAddressReachedTheLoopbackAddressItLeftFrom() throws Exception {
+        FileDescriptor fd = new FileDescriptor();
+        kernel.put(fd, new InetSocketAddress(InetAddress.getByName("::1"), 40003));
+        recorder.connected(null, fd, InetAddress.getByName("::"), 8080, null);
+
+        SocketView v = registry.snapshot().open().get(0);
+        assertThat(v.remoteAddress()).isEqualTo("::1");
+        assertThat(v.remotePort()).isEqualTo(8080);
     }
 
     @Test
