@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Records the INET sockets of this process that no hook saw, by comparing /proc with the registry:
@@ -27,9 +28,11 @@ import java.util.function.ToIntFunction;
  *   <li>A socket opened while a pass runs: /proc is read before the registry, so a socket the hooks
  *       record after the read is not in what was read.</li>
  *   <li>A socket between its system call and its hook (a connect has returned, the hook has not yet
- *       recorded it): it becomes a record only when a second pass still finds it unknown; a second
- *       pass follows at once whenever the first found candidates. Should a hook still record it after
- *       both, the next pass finds the inode claimed and forgets the /proc record.</li>
+ *       recorded it; on a loaded machine a thread can wait there for many milliseconds, or sit out a
+ *       GC pause): it becomes a native record only when a pass at least {@link #NATIVE_CONFIRM_MILLIS}
+ *       after the first still finds it unknown. Should a hook still record it after that, the next
+ *       pass finds the inode claimed and forgets the /proc record. Sockets found at install are
+ *       confirmed by a second pass at once: the hooks were not there when they were opened.</li>
  *   <li>An fd number closed and reused between the two reads: the number now names the newer socket,
  *       which then counts as known for one pass; that delays a native record, never invents one.</li>
  * </ul>
@@ -81,16 +84,42 @@ public final class Reconciler {
     // The registry key of each record made here: a FileDescriptor of our own, never opened, so that its
     // identity is unique in the open map and its fd number (-1) matches nothing in /proc/self/fd.
     private final Map<Long, FileDescriptor> found = new HashMap<>();
-    // Inodes a pass found unknown, with the origin they get if the next pass confirms them.
-    private Map<Long, String> candidates = new HashMap<>();
+    /** How long a socket must stay unknown to the hooks before it is taken for a native one. */
+    static final long NATIVE_CONFIRM_MILLIS = 1000;
+
+    private record Candidate(String origin, long firstSeenAt) {
+    }
+
+    // Inodes passes found unknown, with the origin they get once confirmed.
+    private Map<Long, Candidate> candidates = new HashMap<>();
     private boolean first = true;
     private long lastPassAt = Long.MIN_VALUE / 2;
 
+    /** Waits on the calling thread; tests move their clock instead. */
+    public interface Waiter {
+        void waitMillis(long millis);
+    }
+
+    private static final Waiter PARK = millis -> {
+        long end = System.nanoTime() + millis * 1_000_000;
+        for (long left = millis * 1_000_000; left > 0; left = end - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+        }
+    };
+
+    private final Waiter waiter;
+
     public Reconciler(Registry registry, ToIntFunction<FileDescriptor> fdVal, Source source, LongSupplier clock) {
+        this(registry, fdVal, source, clock, PARK);
+    }
+
+    public Reconciler(Registry registry, ToIntFunction<FileDescriptor> fdVal, Source source, LongSupplier clock,
+                      Waiter waiter) {
         this.registry = registry;
         this.fdVal = fdVal;
         this.source = source;
         this.clock = clock;
+        this.waiter = waiter;
         this.available = source.available();
     }
 
@@ -107,6 +136,16 @@ public final class Reconciler {
         try {
             pass();
             if (!candidates.isEmpty()) {
+                // Settle the candidates now rather than a whole period later: a report must not miss a
+                // native socket only because nobody looked at /proc a second before. At most one wait.
+                long oldest = Long.MAX_VALUE;
+                for (Candidate c : candidates.values()) {
+                    oldest = Math.min(oldest, c.origin().equals(SocketView.BEFORE_AGENT) ? Long.MIN_VALUE : c.firstSeenAt());
+                }
+                long wait = oldest == Long.MIN_VALUE ? 0 : oldest + NATIVE_CONFIRM_MILLIS - clock.getAsLong();
+                if (wait > 0) {
+                    waiter.waitMillis(wait);
+                }
                 pass();
             }
         } catch (RuntimeException e) {
@@ -161,16 +200,18 @@ public final class Reconciler {
                 it.remove();
             }
         }
-        Map<Long, String> unconfirmed = new HashMap<>();
+        Map<Long, Candidate> unconfirmed = new HashMap<>();
         for (ProcSocket s : held.values()) {
             if (hooked.contains(s.inode()) || found.containsKey(s.inode())) {
                 continue;
             }
-            String origin = candidates.get(s.inode());
-            if (origin == null) {
-                unconfirmed.put(s.inode(), first ? SocketView.BEFORE_AGENT : SocketView.NATIVE);
+            Candidate c = candidates.get(s.inode());
+            if (c == null) {
+                unconfirmed.put(s.inode(), new Candidate(first ? SocketView.BEFORE_AGENT : SocketView.NATIVE, now));
+            } else if (c.origin().equals(SocketView.BEFORE_AGENT) || now - c.firstSeenAt() >= NATIVE_CONFIRM_MILLIS) {
+                found.put(s.inode(), record(s, c.origin(), listening.contains(s.localPort()), now));
             } else {
-                found.put(s.inode(), record(s, origin, listening.contains(s.localPort()), now));
+                unconfirmed.put(s.inode(), c);
             }
         }
         candidates = unconfirmed;

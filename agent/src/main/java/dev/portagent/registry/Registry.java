@@ -161,7 +161,10 @@ public final class Registry {
             if (r.ephemeral) {
                 openEphemeral.decrement();
             }
-            closes.increment();
+            // Like binds and connects, closes count what the hooks saw.
+            if (SocketView.AGENT.equals(r.origin)) {
+                closes.increment();
+            }
             remember(r);
             if (observer != null) {
                 closedUndelivered.offer(r);

@@ -28,7 +28,7 @@ class ReconcilerTest {
 
     @BeforeEach
     void setUp() {
-        reconciler = new Reconciler(registry, fd -> fdNumbers.getOrDefault(fd, -1), proc, () -> now);
+        reconciler = new Reconciler(registry, fd -> fdNumbers.getOrDefault(fd, -1), proc, () -> now, millis -> now += millis);
     }
 
     @Test
@@ -77,7 +77,9 @@ class ReconcilerTest {
         proc.socket(8, 302, tcpTo(40000, 7000, "ESTABLISHED"));
         proc.socket(9, 303, udp(40001, 53));
 
+        long before = now;
         reconciler.reconcile();
+        assertThat(now - before).as("it waited for them to stay unknown").isEqualTo(Reconciler.NATIVE_CONFIRM_MILLIS);
 
         assertThat(registry.snapshot().open())
                 .extracting(SocketView::role, SocketView::localPort, SocketView::remotePort, SocketView::ephemeral,
@@ -100,6 +102,21 @@ class ReconcilerTest {
         reconciler.reconcile();
 
         assertThat(registry.snapshot().open()).extracting(SocketView::origin).containsExactly(SocketView.AGENT);
+    }
+
+    @Test
+    void aSocketUnknownForLessThanTheConfirmationTimeLeavesNoTrace() {
+        reconciler.reconcile();
+        // A thread descheduled between its connect and its hook, on a loaded machine; it closes before
+        // the socket has been unknown for the confirmation time.
+        proc.socket(13, 700, tcpTo(43000, 80, "ESTABLISHED"));
+        proc.onNextRead(() -> proc.remove(13));
+        reconciler.reconcile();
+
+        Snapshot s = registry.snapshot();
+        assertThat(s.open()).isEmpty();
+        assertThat(s.closed()).isEmpty();
+        assertThat(s.counters().closed()).isZero();
     }
 
     @Test

@@ -10,10 +10,14 @@ import java.net.ServerSocket;
  */
 public final class Quiet {
 
+    // Never closed, and reachable to the end: once main returns, a GC during shutdown would otherwise
+    // let the Cleaner close them before the report is made (and the report would rightly say closed).
+    private static ServerSocket listener;
+    private static DatagramSocket udp;
+
     public static void main(String[] args) throws IOException {
-        // Never closed: the report at exit must find both open, however the JVM ends.
-        ServerSocket listener = new ServerSocket(0);
-        DatagramSocket udp = new DatagramSocket();
+        listener = new ServerSocket(0);
+        udp = new DatagramSocket();
         System.in.read();
     }
 }
