@@ -15,8 +15,12 @@ import java.util.Arrays;
  */
 public final class HarmExits {
 
+    // Reachable to the end: after main returns, a GC during shutdown would otherwise let the Cleaner
+    // close it before the report is made (and the report would rightly say closed).
+    private static ServerSocket listener;
+
     public static void main(String[] args) throws Exception {
-        ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         System.out.println("PORT " + listener.getLocalPort());
         if (args[0].equals("wait")) {
             new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
