@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Child application for the memory test: binds and closes N UDP channels from one line of code, then
- * on each line "heap" from stdin collects garbage and prints the heap still in use; EOF ends it.
+ * on each line "heap N" from stdin collects garbage and prints the heap still in use; "exit" or EOF ends it.
  */
 public final class HarmChurn {
 
@@ -22,25 +22,18 @@ public final class HarmChurn {
         }
         System.out.println("CHURNED " + count);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        for (String line; (line = in.readLine()) != null; ) {
-            if (line.equals("heap")) {
-                System.out.println("HEAP " + retainedHeap());
+        for (String line; (line = in.readLine()) != null && !line.equals("exit"); ) {
+            if (line.startsWith("heap ")) {
+                System.out.println("HEAP " + line.substring(5) + " " + retainedHeap());
             }
         }
     }
 
-    /**
-     * Heap in use after full collections: with the serial collector, what is still reachable. The least
-     * of samples spread over two seconds, so that a periodic report the agent happens to be writing
-     * (a snapshot of the whole history, garbage a moment later) is not counted as retained.
-     */
-    private static long retainedHeap() throws InterruptedException {
-        long least = Long.MAX_VALUE;
-        for (int i = 0; i < 8; i++) {
+    /** Heap in use after full collections: with the serial collector, what is still reachable. */
+    private static long retainedHeap() {
+        for (int i = 0; i < 3; i++) {
             System.gc();
-            least = Math.min(least, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-            Thread.sleep(250);
         }
-        return least;
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 }
