@@ -1,0 +1,116 @@
+package dev.portagent.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs the benchmarks of issue 7 and prints their results as Markdown on stdout (progress on stderr).
+ *
+ * <pre>
+ * java -jar bench/target/bench.jar [all|socket|startup|memory|jmx]... [--quick] [--runs N]
+ *      [--agent agent/target/portagent.jar] [--java /path/to/bin/java]...
+ * </pre>
+ *
+ * Every benchmark compares the same work with and without the agent, in child JVMs started one after
+ * the other in alternating order, so that a change of the machine's load hits both sides alike.
+ */
+public final class Bench {
+
+    /** What every benchmark needs: where things are and how long to run. */
+    record Setup(List<Path> javas, Path agentJar, Path benchJar, Path work, boolean quick, int runs,
+                 PrintStream out, PrintStream progress) {
+
+        /** Children keep their cache in the benchmark's own directory, never in the user's. */
+        Map<String, String> env() {
+            return Map.of("XDG_CACHE_HOME", work.resolve("xdg-cache").toString());
+        }
+
+        Path cacheDir() {
+            return work.resolve("xdg-cache").resolve("portagent");
+        }
+
+        String agent(String options) {
+            return "-javaagent:" + agentJar + (options.isEmpty() ? "" : "=" + options);
+        }
+    }
+
+    private Bench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Set<String> which = new LinkedHashSet<>();
+        List<Path> javas = new ArrayList<>();
+        Path benchJar = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path agent = benchJar.getParent().resolve("../../agent/target/portagent.jar").normalize();
+        boolean quick = false;
+        int runs = 0;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--agent" -> agent = Path.of(args[++i]).toAbsolutePath();
+                case "--java" -> javas.add(Path.of(args[++i]).toAbsolutePath());
+                case "all" -> which.addAll(List.of("socket", "startup", "memory", "jmx"));
+                case "socket", "startup", "memory", "jmx" -> which.add(args[i]);
+                default -> {
+                    System.err.println("unknown argument " + args[i]
+                            + "; usage: bench.jar [all|socket|startup|memory|jmx]... [--quick] [--runs N]"
+                            + " [--agent PATH] [--java PATH]...");
+                    System.exit(2);
+                }
+            }
+        }
+        if (which.isEmpty()) {
+            which.addAll(List.of("socket", "startup", "memory", "jmx"));
+        }
+        if (javas.isEmpty()) {
+            javas.add(Path.of(System.getProperty("java.home"), "bin", "java"));
+        }
+        if (!Files.isRegularFile(agent)) {
+            System.err.println("no agent jar at " + agent + ": build it first (mvn -B -q -pl bench -am package -DskipTests)");
+            System.exit(2);
+        }
+        Path work = benchJar.getParent().resolve("bench-work");
+        Files.createDirectories(work);
+        Setup setup = new Setup(javas, agent, benchJar, work, quick, runs, System.out, System.err);
+
+        PrintStream out = setup.out();
+        out.println("## Run of " + Instant.now() + (quick ? " (--quick: for trying the benchmarks, not for publishing)" : ""));
+        out.println();
+        Machine.describe(setup);
+        for (Path java : javas) {
+            out.println("### " + Machine.javaVersion(java));
+            out.println();
+            for (String name : which) {
+                switch (name) {
+                    case "socket" -> SocketBench.run(setup, java);
+                    case "startup" -> StartupBench.run(setup, java);
+                    case "memory" -> MemoryBench.run(setup, java);
+                    case "jmx" -> JmxBench.run(setup, java);
+                    default -> throw new AssertionError(name);
+                }
+                out.flush();
+            }
+        }
+        out.println("Load average at the end: " + Machine.loadAverage());
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.portagent.bench;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+
+/**
+ * The start-up workload. {@code hello} prints a line and exits; {@code socket} also opens a loopback
+ * listener and connects to it, so that the agent has to instrument the JDK's socket classes, which is
+ * what a real application makes it do.
+ */
+public final class Hello {
+
+    private Hello() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length > 0 && args[0].equals("socket")) {
+            try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                 Socket client = new Socket(server.getInetAddress(), server.getLocalPort());
+                 Socket accepted = server.accept()) {
+                System.out.println("hello " + accepted.getPort());
+            }
+            return;
+        }
+        System.out.println("hello");
+    }
+}

@@ -1,0 +1,171 @@
+package dev.portagent.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+
+/**
+ * The per-socket workload, run in a child JVM with or without the agent. Prints one line
+ * {@code batch <ns per round>} per measured batch; the parent compares children.
+ *
+ * <p>Arguments: {@code tcp|udp threads warmupMillis batches roundsPerBatch}.
+ * <ul>
+ *   <li>tcp round: a client Socket connects to a loopback ServerSocket, the server accepts and closes,
+ *       the client reads the end of the stream and closes. Server-first close leaves TIME_WAIT on the
+ *       server side, so the client never runs out of ephemeral ports.</li>
+ *   <li>udp round: DatagramChannel.open, a send (whose implicit bind takes the port), close.</li>
+ * </ul>
+ * With several threads each has its own listener, so rounds do not queue behind one accept loop.
+ */
+public final class SocketWork {
+
+    private SocketWork() {
+    }
+
+    interface Round {
+        void run() throws IOException;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String kind = args[0];
+        int threads = Integer.parseInt(args[1]);
+        long warmupMillis = Long.parseLong(args[2]);
+        int batches = Integer.parseInt(args[3]);
+        int rounds = Integer.parseInt(args[4]);
+
+        List<Round> perThread = new ArrayList<>();
+        List<AutoCloseable> resources = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            perThread.add(kind.equals("tcp") ? tcp(resources) : udp(resources));
+        }
+
+        runFor(perThread, warmupMillis);
+        CyclicBarrier start = new CyclicBarrier(threads + 1);
+        CyclicBarrier end = new CyclicBarrier(threads + 1);
+        Thread[] workers = new Thread[threads];
+        Throwable[] failure = new Throwable[1];
+        for (int t = 0; t < threads; t++) {
+            Round round = perThread.get(t);
+            workers[t] = new Thread(() -> {
+                try {
+                    for (int b = 0; b < batches; b++) {
+                        start.await();
+                        for (int r = 0; r < rounds; r++) {
+                            round.run();
+                        }
+                        end.await();
+                    }
+                } catch (Throwable e) {
+                    failure[0] = e;
+                    start.reset();
+                    end.reset();
+                }
+            }, "worker-" + t);
+            workers[t].start();
+        }
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        StringBuilder out = new StringBuilder();
+        for (int b = 0; b < batches; b++) {
+            start.await();
+            long t0 = System.nanoTime();
+            long cpu0 = os.getProcessCpuTime();
+            end.await();
+            long elapsed = System.nanoTime() - t0;
+            long cpu = os.getProcessCpuTime() - cpu0;
+            out.append("batch ").append(elapsed / ((double) rounds * threads)).append('\n');
+            // CPU time of the whole process (the agent's own thread included): less sensitive than wall
+            // time to other processes on a busy machine, though not immune.
+            out.append("cpu ").append(cpu / ((double) rounds * threads)).append('\n');
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        if (failure[0] != null) {
+            throw new IllegalStateException("a worker failed", failure[0]);
+        }
+        System.out.print(out);
+        System.out.flush();
+        for (AutoCloseable c : resources) {
+            c.close();
+        }
+        // Acceptor threads are daemons blocked in accept(); nothing else to wait for.
+        System.exit(0);
+    }
+
+    /** Warm-up: every thread runs rounds until the time is up, so that the JIT has compiled both paths. */
+    private static void runFor(List<Round> rounds, long millis) throws InterruptedException {
+        long until = System.nanoTime() + millis * 1_000_000;
+        List<Thread> threads = new ArrayList<>();
+        Throwable[] failure = new Throwable[1];
+        for (Round round : rounds) {
+            Thread t = new Thread(() -> {
+                try {
+                    while (System.nanoTime() < until) {
+                        round.run();
+                    }
+                } catch (Throwable e) {
+                    failure[0] = e;
+                }
+            }, "warmup");
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failure[0] != null) {
+            throw new IllegalStateException("warm-up failed", failure[0]);
+        }
+    }
+
+    private static Round tcp(List<AutoCloseable> resources) throws IOException {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        ServerSocket server = new ServerSocket(0, 128, loopback);
+        resources.add(server);
+        Thread acceptor = new Thread(() -> {
+            while (!server.isClosed()) {
+                try {
+                    server.accept().close();
+                } catch (IOException e) {
+                    // closed at the end of the run
+                }
+            }
+        }, "acceptor");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        InetSocketAddress target = new InetSocketAddress(loopback, server.getLocalPort());
+        return () -> {
+            try (Socket client = new Socket()) {
+                client.connect(target);
+                InputStream in = client.getInputStream();
+                if (in.read() != -1) {
+                    throw new IOException("the server sent data");
+                }
+            }
+        };
+    }
+
+    private static Round udp(List<AutoCloseable> resources) throws IOException {
+        // A receiver that never reads: the kernel drops what does not fit, the sender does not care.
+        DatagramChannel receiver = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        resources.add(receiver);
+        InetSocketAddress target = (InetSocketAddress) receiver.getLocalAddress();
+        ByteBuffer payload = ByteBuffer.allocate(16);
+        return () -> {
+            try (DatagramChannel sender = DatagramChannel.open()) {
+                payload.clear();
+                sender.send(payload, target);
+            }
+        };
+    }
+}
