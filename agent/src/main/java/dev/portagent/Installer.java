@@ -57,7 +57,8 @@ final class Installer {
         EphemeralRange range = EphemeralRange.read();
         Registry registry = new Registry(range, options.stackDepth(), options.history(), Instrumenter::hookFailures);
         JdkSockets jdk = Instrumenter.openJdk(inst);
-        if (!Instrumenter.install(inst, registry, jdk, options.stackDepth(), options.accepted())) {
+        if (!Instrumenter.install(inst, registry, jdk, options.stackDepth(), options.accepted(),
+                options.cache())) {
             if (options.verbose()) {
                 err.println("portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent")
                         + " changes nothing");

@@ -24,15 +24,15 @@ public final class Instrumenter {
      * already did it (two -javaagent flags, or an attach to a JVM started with the agent).
      */
     public static boolean install(Instrumentation inst, Registry registry, JdkSockets jdk, int stackDepth,
-                                  boolean recordAccepted) throws Exception {
+                                  boolean recordAccepted, boolean transformCache) throws Exception {
         if (!PortHooks.install(FailingListener.wrap(new Recorder(registry, jdk, stackDepth, recordAccepted)))) {
             return false;
         }
-        PortTransformer transformer = new PortTransformer();
+        PortTransformer transformer = new PortTransformer(transformCache ? TransformCache.forThisUser() : null);
         inst.addTransformer(transformer, true);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (c.getClassLoader() == null && PortTransformer.TARGETS.containsKey(c.getName().replace('.', '/'))) {
+            if (c.getClassLoader() == null && PortTransformer.TARGETS.contains(c.getName().replace('.', '/'))) {
                 loaded.add(c);
             }
         }

@@ -14,8 +14,9 @@ import java.util.Map;
 /** The few JDK internals the recorder reads, through handles that {@link InsideJdk} made. */
 final class JdkAccess implements JdkSockets {
 
-    // Static finals so that the JIT treats the handles as constants on the socket path. Initialised only
-    // after the constructor has had PrivateLoader make them.
+    // Static finals so that the JIT treats the handles as constants on the socket path. Initialised at
+    // the first use, by the first socket: looking them up in premain would load sun.nio.ch.Net there
+    // and make every start weave it, socket or not.
     private static final class Handles {
         // getsockname(2): the port the kernel chose, for bind(0) and the implicit bind of connect.
         static final MethodHandle LOCAL_ADDRESS;
@@ -43,10 +44,8 @@ final class JdkAccess implements JdkSockets {
     }
 
     JdkAccess(Instrumentation inst) throws IOException {
+        // Only the private loader, which is cheap; the handles wait for the first socket.
         PrivateLoader.of(inst);
-        if (Handles.LOCAL_ADDRESS == null) {
-            throw new IllegalStateException("sun.nio.ch.Net.localAddress not found");
-        }
     }
 
     @Override

@@ -15,8 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.security.ProtectionDomain;
-import java.util.Map;
-import java.util.function.Supplier;
+import java.util.Set;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.asm.Advice;
@@ -35,22 +34,38 @@ import net.bytebuddy.pool.TypePool;
  */
 public final class PortTransformer implements ClassFileTransformer {
 
-    /** Internal names of the classes this transformer changes, with the advice each receives. */
-    static final Map<String, Supplier<AsmVisitorWrapper>> TARGETS = Map.of(
-            "sun/nio/ch/Net", PortTransformer::net,
-            "sun/nio/ch/NioSocketImpl", () -> Advice.to(Hooks.NioSocketImplAcceptAdvice.class)
-                    .on(named("accept").and(takesArguments(1))),
-            "sun/nio/ch/SocketChannelImpl", () -> Advice.to(Hooks.SocketChannelAcceptedAdvice.class)
-                    .on(isConstructor().and(takesArguments(4)).and(takesArgument(2, FileDescriptor.class))
-                            .and(takesArgument(3, SocketAddress.class))),
-            "sun/nio/ch/UnixAsynchronousSocketChannelImpl", () -> Advice.to(Hooks.AsyncAcceptedAdvice.class)
-                    .on(isConstructor().and(takesArguments(3)).and(takesArgument(1, FileDescriptor.class))
-                            .and(takesArgument(2, InetSocketAddress.class))),
-            "sun/nio/ch/DatagramChannelImpl", () -> Advice.to(Hooks.DatagramDisconnectAdvice.class)
-                    .on(named("disconnect").and(takesArguments(0))),
-            "sun/nio/ch/SocketDispatcher", PortTransformer::dispatcher,
-            "sun/nio/ch/DatagramDispatcher", PortTransformer::dispatcher,
-            "sun/nio/ch/UnixDispatcher", PortTransformer::dispatcher);
+    /** Internal names of the classes this transformer changes; {@link #advice} says what each receives. */
+    static final Set<String> TARGETS = Set.of("sun/nio/ch/Net", "sun/nio/ch/NioSocketImpl",
+            "sun/nio/ch/SocketChannelImpl", "sun/nio/ch/UnixAsynchronousSocketChannelImpl",
+            "sun/nio/ch/DatagramChannelImpl", "sun/nio/ch/SocketDispatcher", "sun/nio/ch/DatagramDispatcher",
+            "sun/nio/ch/UnixDispatcher");
+
+    // A switch rather than a map of lambdas: this class loads in premain, and the first lambda of a JVM
+    // costs milliseconds of start-up that an application without sockets would pay for nothing.
+    private static AsmVisitorWrapper advice(String internalName) {
+        switch (internalName) {
+            case "sun/nio/ch/Net":
+                return net();
+            case "sun/nio/ch/NioSocketImpl":
+                return Advice.to(Hooks.NioSocketImplAcceptAdvice.class).on(named("accept").and(takesArguments(1)));
+            case "sun/nio/ch/SocketChannelImpl":
+                return Advice.to(Hooks.SocketChannelAcceptedAdvice.class)
+                        .on(isConstructor().and(takesArguments(4)).and(takesArgument(2, FileDescriptor.class))
+                                .and(takesArgument(3, SocketAddress.class)));
+            case "sun/nio/ch/UnixAsynchronousSocketChannelImpl":
+                return Advice.to(Hooks.AsyncAcceptedAdvice.class)
+                        .on(isConstructor().and(takesArguments(3)).and(takesArgument(1, FileDescriptor.class))
+                                .and(takesArgument(2, InetSocketAddress.class)));
+            case "sun/nio/ch/DatagramChannelImpl":
+                return Advice.to(Hooks.DatagramDisconnectAdvice.class).on(named("disconnect").and(takesArguments(0)));
+            case "sun/nio/ch/SocketDispatcher":
+            case "sun/nio/ch/DatagramDispatcher":
+            case "sun/nio/ch/UnixDispatcher":
+                return dispatcher();
+            default:
+                throw new IllegalArgumentException("not a portagent target: " + internalName);
+        }
+    }
 
     private static AsmVisitorWrapper net() {
         return new AsmVisitorWrapper.Compound(
@@ -73,16 +88,30 @@ public final class PortTransformer implements ClassFileTransformer {
                                 .and(takesArguments(FileDescriptor.class, long.class, long.class)))));
     }
 
-    private final ByteBuddy byteBuddy = new ByteBuddy()
-            .with(TypeValidation.DISABLED)
-            // Retransformation may not add members: keep the class shape exactly as it was.
-            .with(InstrumentedType.Factory.Default.FROZEN)
-            .with(VisibilityBridgeStrategy.Default.NEVER)
-            .with(Implementation.Context.Disabled.Factory.INSTANCE)
-            // Only the declared methods are matched; resolving the whole hierarchy would load more classes.
-            .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE);
+    // Byte Buddy loads hundreds of classes: only when a target class is loaded and the cache cannot help.
+    private static final class Weaver {
+        static final ByteBuddy BYTE_BUDDY = new ByteBuddy()
+                .with(TypeValidation.DISABLED)
+                // Retransformation may not add members: keep the class shape exactly as it was.
+                .with(InstrumentedType.Factory.Default.FROZEN)
+                .with(VisibilityBridgeStrategy.Default.NEVER)
+                .with(Implementation.Context.Disabled.Factory.INSTANCE)
+                // Only the declared methods are matched; resolving the whole hierarchy would load more classes.
+                .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE);
+    }
 
+    private final TransformCache cache;
     private volatile Throwable lastError;
+
+    /** A transformer that always weaves with Byte Buddy. */
+    public PortTransformer() {
+        this(null);
+    }
+
+    /** @param cache where woven classes of earlier runs are kept, or null for none */
+    public PortTransformer(TransformCache cache) {
+        this.cache = cache;
+    }
 
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className, Class<?> redefined,
@@ -90,12 +119,18 @@ public final class PortTransformer implements ClassFileTransformer {
         if (loader != null || className == null) {
             return null;
         }
-        Supplier<AsmVisitorWrapper> advice = TARGETS.get(className);
-        if (advice == null) {
+        if (!TARGETS.contains(className)) {
             return null;
         }
         try {
-            return weave(className, classfile, advice.get());
+            byte[] woven = cache == null ? null : cache.get(className, classfile);
+            if (woven == null) {
+                woven = weave(className, classfile);
+                if (cache != null) {
+                    cache.put(className, classfile, woven);
+                }
+            }
+            return woven;
         } catch (Throwable t) {
             lastError = t;
             return null;
@@ -104,19 +139,12 @@ public final class PortTransformer implements ClassFileTransformer {
 
     /** Pure function of the class bytes: the unit of the transform test and of any cache. */
     public byte[] weave(String internalName, byte[] classfile) {
-        Supplier<AsmVisitorWrapper> advice = TARGETS.get(internalName);
-        if (advice == null) {
-            throw new IllegalArgumentException("not a portagent target: " + internalName);
-        }
-        return weave(internalName, classfile, advice.get());
-    }
-
-    private byte[] weave(String internalName, byte[] classfile, AsmVisitorWrapper advice) {
+        AsmVisitorWrapper advice = advice(internalName);
         String name = internalName.replace('/', '.');
         ClassFileLocator locator = new ClassFileLocator.Compound(
                 ClassFileLocator.Simple.of(name, classfile), ClassFileLocator.ForClassLoader.ofBootLoader());
         TypePool pool = TypePool.Default.of(locator);
-        return byteBuddy.redefine(pool.describe(name).resolve(), locator)
+        return Weaver.BYTE_BUDDY.redefine(pool.describe(name).resolve(), locator)
                 .visit(advice)
                 .make()
                 .getBytes();

@@ -55,7 +55,8 @@ public final class AgentOptions {
     MAX_ROWS("maxRows", wholeNumber(1, 1_000_000, null), "1000", "rows in the large JMX attributes (the newest are kept)"),
     VERBOSE("verbose", bool(), "false", "log what the agent itself does on stderr"),
     FORMAT("format", choice(Format.values()), "auto", "report format; auto picks html for a .html file name"),
-    SUMMARY("summary", path(), null, "print a short human summary at exit to stderr (summary=stderr) or to this file");
+    SUMMARY("summary", path(), null, "print a short human summary at exit to stderr (summary=stderr) or to this file"),
+    CACHE("cache", bool(), "true", "keep the instrumented JDK classes in ~/.cache/portagent (or $XDG_CACHE_HOME/portagent) for a faster start");
 
     final String key;
     final Kind kind;
@@ -244,6 +245,10 @@ public final class AgentOptions {
 
   public int maxRows() {
     return (Integer) values.get(Option.MAX_ROWS);
+  }
+
+  public boolean cache() {
+    return (Boolean) values.get(Option.CACHE);
   }
 
   public boolean verbose() {

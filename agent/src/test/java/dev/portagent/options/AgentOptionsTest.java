@@ -90,9 +90,9 @@ class AgentOptionsTest {
         error("notify=some", "portagent: option notify=some is not valid: expected one of warnings, all, none"),
         error("format=xml", "portagent: option format=xml is not valid: expected one of auto, json, html"),
         error("foo=1", "portagent: unknown option foo=1: known options are"
-            + " report, reportInterval, stack, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, help"),
+            + " report, reportInterval, stack, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, cache, help"),
         error("Stack=1", "portagent: unknown option Stack=1: known options are"
-            + " report, reportInterval, stack, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, help"),
+            + " report, reportInterval, stack, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, cache, help"),
         error("help=yes", "portagent: option help=yes is not valid: help takes no value, write just help"),
         error("stack", "portagent: agent argument \"stack\" " + MALFORMED),
         error("report=a.json,stack", "portagent: agent argument \"stack\" " + MALFORMED),
@@ -155,7 +155,7 @@ class AgentOptionsTest {
         entry("report", null), entry("reportInterval", "0"), entry("stack", "32"),
         entry("reconcile", "30"), entry("history", "10000"), entry("accepted", "true"), entry("warnAt", "80"),
         entry("notify", "warnings"), entry("jmx", "true"), entry("maxRows", "1000"), entry("verbose", "false"), entry("format", "auto"),
-        entry("summary", null));
+        entry("summary", null), entry("cache", "true"));
   }
 
   @Test
