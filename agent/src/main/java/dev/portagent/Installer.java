@@ -42,7 +42,8 @@ final class Installer {
             err.print(AgentOptions.helpText());
             return;
         }
-        long pid = ProcessHandle.current().pid();
+        // ProcessHandle's first use costs milliseconds of start-up (an executor, lambdas): only when a file name needs the pid.
+        long pid = options.report() != null || options.summary(0) != null ? ProcessHandle.current().pid() : 0;
         Path reportPath = options.reportPath(pid);
         if (reportPath != null) {
             String problem = ReportFiles.problem(reportPath);
