@@ -34,61 +34,15 @@ import net.bytebuddy.pool.TypePool;
  */
 public final class PortTransformer implements ClassFileTransformer {
 
-    /** Internal names of the classes this transformer changes; {@link #advice} says what each receives. */
+    /** Internal names of the classes this transformer changes; {@link Weaver#advice} says what each receives. */
     static final Set<String> TARGETS = Set.of("sun/nio/ch/Net", "sun/nio/ch/NioSocketImpl",
             "sun/nio/ch/SocketChannelImpl", "sun/nio/ch/UnixAsynchronousSocketChannelImpl",
             "sun/nio/ch/DatagramChannelImpl", "sun/nio/ch/SocketDispatcher", "sun/nio/ch/DatagramDispatcher",
             "sun/nio/ch/UnixDispatcher");
 
-    // A switch rather than a map of lambdas: this class loads in premain, and the first lambda of a JVM
-    // costs milliseconds of start-up that an application without sockets would pay for nothing.
-    private static AsmVisitorWrapper advice(String internalName) {
-        switch (internalName) {
-            case "sun/nio/ch/Net":
-                return net();
-            case "sun/nio/ch/NioSocketImpl":
-                return Advice.to(Hooks.NioSocketImplAcceptAdvice.class).on(named("accept").and(takesArguments(1)));
-            case "sun/nio/ch/SocketChannelImpl":
-                return Advice.to(Hooks.SocketChannelAcceptedAdvice.class)
-                        .on(isConstructor().and(takesArguments(4)).and(takesArgument(2, FileDescriptor.class))
-                                .and(takesArgument(3, SocketAddress.class)));
-            case "sun/nio/ch/UnixAsynchronousSocketChannelImpl":
-                return Advice.to(Hooks.AsyncAcceptedAdvice.class)
-                        .on(isConstructor().and(takesArguments(3)).and(takesArgument(1, FileDescriptor.class))
-                                .and(takesArgument(2, InetSocketAddress.class)));
-            case "sun/nio/ch/DatagramChannelImpl":
-                return Advice.to(Hooks.DatagramDisconnectAdvice.class).on(named("disconnect").and(takesArguments(0)));
-            case "sun/nio/ch/SocketDispatcher":
-            case "sun/nio/ch/DatagramDispatcher":
-            case "sun/nio/ch/UnixDispatcher":
-                return dispatcher();
-            default:
-                throw new IllegalArgumentException("not a portagent target: " + internalName);
-        }
-    }
-
-    private static AsmVisitorWrapper net() {
-        return new AsmVisitorWrapper.Compound(
-                Advice.to(Hooks.NetSocketAdvice.class).on(named("socket")
-                        .and(takesArguments(ProtocolFamily.class, boolean.class))),
-                // Two arguments on 17 (the second is always true), one on 21+.
-                Advice.to(Hooks.NetServerSocketAdvice.class).on(named("serverSocket")
-                        .and(takesArgument(0, ProtocolFamily.class))),
-                Advice.to(Hooks.NetBindAdvice.class).on(named("bind")
-                        .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class))),
-                Advice.to(Hooks.NetConnectAdvice.class).on(named("connect")
-                        .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class))));
-    }
-
-    private static AsmVisitorWrapper dispatcher() {
-        return Advice.to(Hooks.CloseAdvice.class).on(not(isAbstract()).and(not(isNative())).and(
-                named("close").and(takesArguments(FileDescriptor.class))
-                        // preClose on 17; on 21+ NativeDispatcher.preClose is final and calls implPreClose.
-                        .or(named("preClose").or(named("implPreClose"))
-                                .and(takesArguments(FileDescriptor.class, long.class, long.class)))));
-    }
-
-    // Byte Buddy loads hundreds of classes: only when a target class is loaded and the cache cannot help.
+    // Every use of Byte Buddy is in here, loaded only when a target class is loaded and the cache
+    // cannot help: PortTransformer itself loads in premain, and its verification would otherwise
+    // load Byte Buddy types for the signatures it names.
     private static final class Weaver {
         static final ByteBuddy BYTE_BUDDY = new ByteBuddy()
                 .with(TypeValidation.DISABLED)
@@ -98,6 +52,68 @@ public final class PortTransformer implements ClassFileTransformer {
                 .with(Implementation.Context.Disabled.Factory.INSTANCE)
                 // Only the declared methods are matched; resolving the whole hierarchy would load more classes.
                 .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE);
+
+        // A switch rather than a map of lambdas next to TARGETS: premain needs only the names, and each
+        // lambda costs start-up.
+        private static AsmVisitorWrapper advice(String internalName) {
+            switch (internalName) {
+                case "sun/nio/ch/Net":
+                    return net();
+                case "sun/nio/ch/NioSocketImpl":
+                    return Advice.to(Hooks.NioSocketImplAcceptAdvice.class).on(named("accept").and(takesArguments(1)));
+                case "sun/nio/ch/SocketChannelImpl":
+                    return Advice.to(Hooks.SocketChannelAcceptedAdvice.class)
+                            .on(isConstructor().and(takesArguments(4)).and(takesArgument(2, FileDescriptor.class))
+                                    .and(takesArgument(3, SocketAddress.class)));
+                case "sun/nio/ch/UnixAsynchronousSocketChannelImpl":
+                    return Advice.to(Hooks.AsyncAcceptedAdvice.class)
+                            .on(isConstructor().and(takesArguments(3)).and(takesArgument(1, FileDescriptor.class))
+                                    .and(takesArgument(2, InetSocketAddress.class)));
+                case "sun/nio/ch/DatagramChannelImpl":
+                    return Advice.to(Hooks.DatagramDisconnectAdvice.class).on(named("disconnect").and(takesArguments(0)));
+                case "sun/nio/ch/SocketDispatcher":
+                case "sun/nio/ch/DatagramDispatcher":
+                case "sun/nio/ch/UnixDispatcher":
+                    return dispatcher();
+                default:
+                    throw new IllegalArgumentException("not a portagent target: " + internalName);
+            }
+        }
+
+        private static AsmVisitorWrapper net() {
+            return new AsmVisitorWrapper.Compound(
+                    Advice.to(Hooks.NetSocketAdvice.class).on(named("socket")
+                            .and(takesArguments(ProtocolFamily.class, boolean.class))),
+                    // Two arguments on 17 (the second is always true), one on 21+.
+                    Advice.to(Hooks.NetServerSocketAdvice.class).on(named("serverSocket")
+                            .and(takesArgument(0, ProtocolFamily.class))),
+                    Advice.to(Hooks.NetBindAdvice.class).on(named("bind")
+                            .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class))),
+                    Advice.to(Hooks.NetConnectAdvice.class).on(named("connect")
+                            .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class))),
+                    Advice.to(Hooks.NetLocalAddressAdvice.class).on(named("localAddress")
+                            .and(takesArguments(FileDescriptor.class))));
+        }
+
+        private static AsmVisitorWrapper dispatcher() {
+            return Advice.to(Hooks.CloseAdvice.class).on(not(isAbstract()).and(not(isNative())).and(
+                    named("close").and(takesArguments(FileDescriptor.class))
+                            // preClose on 17; on 21+ NativeDispatcher.preClose is final and calls implPreClose.
+                            .or(named("preClose").or(named("implPreClose"))
+                                    .and(takesArguments(FileDescriptor.class, long.class, long.class)))));
+        }
+
+        static byte[] weave(String internalName, byte[] classfile) {
+            AsmVisitorWrapper advice = advice(internalName);
+            String name = internalName.replace('/', '.');
+            ClassFileLocator locator = new ClassFileLocator.Compound(
+                    ClassFileLocator.Simple.of(name, classfile), ClassFileLocator.ForClassLoader.ofBootLoader());
+            TypePool pool = TypePool.Default.of(locator);
+            return BYTE_BUDDY.redefine(pool.describe(name).resolve(), locator)
+                    .visit(advice)
+                    .make()
+                    .getBytes();
+        }
     }
 
     private final TransformCache cache;
@@ -139,15 +155,7 @@ public final class PortTransformer implements ClassFileTransformer {
 
     /** Pure function of the class bytes: the unit of the transform test and of any cache. */
     public byte[] weave(String internalName, byte[] classfile) {
-        AsmVisitorWrapper advice = advice(internalName);
-        String name = internalName.replace('/', '.');
-        ClassFileLocator locator = new ClassFileLocator.Compound(
-                ClassFileLocator.Simple.of(name, classfile), ClassFileLocator.ForClassLoader.ofBootLoader());
-        TypePool pool = TypePool.Default.of(locator);
-        return Weaver.BYTE_BUDDY.redefine(pool.describe(name).resolve(), locator)
-                .visit(advice)
-                .make()
-                .getBytes();
+        return Weaver.weave(internalName, classfile);
     }
 
     public Throwable lastError() {

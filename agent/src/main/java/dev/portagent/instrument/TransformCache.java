@@ -64,6 +64,7 @@ public final class TransformCache {
     // advice, the matchers and the hooks the advice calls (Byte Buddy is then the project's dependency).
     private static final String[] WEAVING_CLASSES = {
         "dev/portagent/instrument/PortTransformer.class",
+        "dev/portagent/instrument/PortTransformer$Weaver.class",
         "dev/portagent/instrument/Hooks.class",
         "dev/portagent/instrument/Hooks$NetSocketAdvice.class",
         "dev/portagent/instrument/Hooks$NetServerSocketAdvice.class",

@@ -15,7 +15,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -40,9 +42,10 @@ public final class ChildJvm implements AutoCloseable {
     private final Output stderr;
     private final Writer stdin;
 
-    private ChildJvm(List<String> command, Path directory) throws IOException {
+    private ChildJvm(List<String> command, Path directory, Map<String, String> env) throws IOException {
         this.command = List.copyOf(command);
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(env);
         if (directory != null) {
             builder.directory(directory.toFile());
         }
@@ -225,6 +228,7 @@ public final class ChildJvm implements AutoCloseable {
         private String agentArg;
         private String mainClass;
         private Path directory;
+        private final Map<String, String> env = new HashMap<>();
 
         private Builder(Jdk jdk) {
             this.jdk = jdk;
@@ -281,6 +285,12 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
+        /** An environment variable of the child, on top of this process's environment. */
+        public Builder env(String name, String value) {
+            env.put(name, value);
+            return this;
+        }
+
         /** Starts the child; a test on a missing JDK is skipped here if it did not skip itself. */
         public ChildJvm start() {
             jdk.assumePresent();
@@ -300,7 +310,7 @@ public final class ChildJvm implements AutoCloseable {
             command.add(mainClass);
             command.addAll(args);
             try {
-                return new ChildJvm(command, directory);
+                return new ChildJvm(command, directory, env);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot start " + command, e);
             }
