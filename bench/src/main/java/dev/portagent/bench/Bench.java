@@ -16,8 +16,11 @@ import java.util.Set;
  *
  * <pre>
  * java -jar bench/target/bench.jar [all|socket|startup|memory|jmx]... [--quick] [--runs N]
- *      [--agent agent/target/portagent.jar] [--java /path/to/bin/java]...
+ *      [--agent [LABEL=]agent/target/portagent.jar]... [--java /path/to/bin/java]...
  * </pre>
+ *
+ * With several {@code --agent}s (builds before and after a change), all of them run in the same
+ * rotation against the same bare runs.
  *
  * Every benchmark compares the same work with and without the agent, in child JVMs started one after
  * the other in alternating order, so that a change of the machine's load hits both sides alike.
@@ -25,20 +28,24 @@ import java.util.Set;
 public final class Bench {
 
     /** What every benchmark needs: where things are and how long to run. */
-    record Setup(List<Path> javas, Path agentJar, Path benchJar, Path work, boolean quick, int runs,
+    /** A build of the agent under test, and the name its rows carry. */
+    record Agent(String label, Path jar) {
+
+        String javaagent(String options) {
+            return "-javaagent:" + jar + (options.isEmpty() ? "" : "=" + options);
+        }
+    }
+
+    record Setup(List<Path> javas, List<Agent> agents, Path benchJar, Path work, boolean quick, int runs,
                  PrintStream out, PrintStream progress) {
 
-        /** Children keep their cache in the benchmark's own directory, never in the user's. */
-        Map<String, String> env() {
-            return Map.of("XDG_CACHE_HOME", work.resolve("xdg-cache").toString());
+        /** Children keep their cache in the benchmark's own directory, one per agent, never in the user's. */
+        Map<String, String> env(Agent agent) {
+            return Map.of("XDG_CACHE_HOME", work.resolve("xdg-cache").resolve(agent == null ? "none" : agent.label()).toString());
         }
 
-        Path cacheDir() {
-            return work.resolve("xdg-cache").resolve("portagent");
-        }
-
-        String agent(String options) {
-            return "-javaagent:" + agentJar + (options.isEmpty() ? "" : "=" + options);
+        Path cacheDir(Agent agent) {
+            return work.resolve("xdg-cache").resolve(agent.label()).resolve("portagent");
         }
     }
 
@@ -49,21 +56,21 @@ public final class Bench {
         Set<String> which = new LinkedHashSet<>();
         List<Path> javas = new ArrayList<>();
         Path benchJar = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path agent = benchJar.getParent().resolve("../../agent/target/portagent.jar").normalize();
+        List<Agent> agents = new ArrayList<>();
         boolean quick = false;
         int runs = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--agent" -> agent = Path.of(args[++i]).toAbsolutePath();
+                case "--agent" -> agents.add(agent(args[++i]));
                 case "--java" -> javas.add(Path.of(args[++i]).toAbsolutePath());
                 case "all" -> which.addAll(List.of("socket", "startup", "memory", "jmx"));
                 case "socket", "startup", "memory", "jmx" -> which.add(args[i]);
                 default -> {
                     System.err.println("unknown argument " + args[i]
                             + "; usage: bench.jar [all|socket|startup|memory|jmx]... [--quick] [--runs N]"
-                            + " [--agent PATH] [--java PATH]...");
+                            + " [--agent [LABEL=]PATH]... [--java PATH]...");
                     System.exit(2);
                 }
             }
@@ -74,13 +81,18 @@ public final class Bench {
         if (javas.isEmpty()) {
             javas.add(Path.of(System.getProperty("java.home"), "bin", "java"));
         }
-        if (!Files.isRegularFile(agent)) {
-            System.err.println("no agent jar at " + agent + ": build it first (mvn -B -q -pl bench -am package -DskipTests)");
-            System.exit(2);
+        if (agents.isEmpty()) {
+            agents.add(new Agent("portagent", benchJar.getParent().resolve("../../agent/target/portagent.jar").normalize()));
+        }
+        for (Agent a : agents) {
+            if (!Files.isRegularFile(a.jar())) {
+                System.err.println("no agent jar at " + a.jar() + ": build it first (mvn -B -q -pl bench -am package -DskipTests)");
+                System.exit(2);
+            }
         }
         Path work = benchJar.getParent().resolve("bench-work");
         Files.createDirectories(work);
-        Setup setup = new Setup(javas, agent, benchJar, work, quick, runs, System.out, System.err);
+        Setup setup = new Setup(javas, List.copyOf(agents), benchJar, work, quick, runs, System.out, System.err);
 
         PrintStream out = setup.out();
         out.println("## Run of " + Instant.now() + (quick ? " (--quick: for trying the benchmarks, not for publishing)" : ""));
@@ -101,6 +113,12 @@ public final class Bench {
             }
         }
         out.println("Load average at the end: " + Machine.loadAverage());
+    }
+
+    private static Agent agent(String arg) {
+        int eq = arg.indexOf('=');
+        Path jar = Path.of(eq < 0 ? arg : arg.substring(eq + 1)).toAbsolutePath();
+        return new Agent(eq < 0 ? jar.getFileName().toString().replaceFirst("\\.jar$", "") : arg.substring(0, eq), jar);
     }
 
     static void deleteTree(Path dir) throws IOException {

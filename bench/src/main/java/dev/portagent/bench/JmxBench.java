@@ -31,10 +31,13 @@ final class JmxBench {
     static void run(Bench.Setup setup, Path java) throws Exception {
         int reads = setup.quick() ? 5 : 30;
         setup.out().println("#### JMX (" + SOCKETS + " open sockets; " + reads + " timed reads per attribute after 5"
-                + " untimed ones; ms per getAttribute through a JMXConnector)");
+                + " untimed ones; ms per getAttribute through a JMXConnector; agent "
+                + setup.agents().get(setup.agents().size() - 1).label() + ")");
         setup.out().println();
-        Process target = new Child(java, setup.agent(""), List.of(), setup.benchJar(), JmxTarget.class.getName(),
-                List.of(Integer.toString(SOCKETS)), setup.env()).start();
+        // The last agent given: the build under test when builds are compared.
+        Bench.Agent agent = setup.agents().get(setup.agents().size() - 1);
+        Process target = new Child(java, agent.javaagent(""), List.of(), setup.benchJar(), JmxTarget.class.getName(),
+                List.of(Integer.toString(SOCKETS)), setup.env(agent)).start();
         try {
             BufferedReader lines = new BufferedReader(new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
             String ready = lines.readLine();

@@ -18,7 +18,9 @@ final class Machine {
         setup.out().println("| CPU model | " + cpuModel() + " |");
         setup.out().println("| kernel | " + read("/proc/sys/kernel/osrelease") + " |");
         setup.out().println("| load average at start (1, 5, 15 min) | " + loadAverage() + " |");
-        setup.out().println("| agent | " + setup.agentJar() + " (" + Files.size(setup.agentJar()) + " bytes) |");
+        for (Bench.Agent a : setup.agents()) {
+            setup.out().println("| agent " + a.label() + " | " + a.jar() + " (" + Files.size(a.jar()) + " bytes) |");
+        }
         setup.out().println();
     }
 

@@ -7,13 +7,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Benchmark 1, the cost per socket: {@link SocketWork} in child JVMs bare, with the agent's default
- * options and with {@code stack=0}, one child of each in turn (the order rotating), each child's score
- * the median of its batches. The ratio is the median of the ratios of children run side by side.
+ * Benchmark 1, the cost per socket: {@link SocketWork} in child JVMs bare, and with each agent with its
+ * default options and with {@code stack=0}, one child of each in turn (the order rotating), each
+ * child's score the median of its batches. A ratio is the median of the ratios of children run side by
+ * side (same run index) to the bare child.
  */
 final class SocketBench {
 
     private record Workload(String name, String kind, int threads, int roundsPerBatch) {
+    }
+
+    /** One column of children: bare (agent null), or an agent with options. */
+    private record Config(Bench.Agent agent, String options) {
+
+        String name() {
+            return agent == null ? "bare" : agent.label() + (options.isEmpty() ? " default" : " " + options);
+        }
     }
 
     // Rounds per batch chosen for batches of roughly half a second on a 2-core loopback.
@@ -22,57 +31,63 @@ final class SocketBench {
             new Workload("TCP connect+accept+close, 4 threads", "tcp", 4, 2_000),
             new Workload("UDP open+send+close, 1 thread", "udp", 1, 40_000));
 
-    private static final String[] CONFIGS = {"bare", "default", "stack=0"};
-
     private SocketBench() {
     }
 
     static void run(Bench.Setup setup, Path java) throws Exception {
-        int runs = setup.runs() > 0 ? setup.runs() : setup.quick() ? 3 : 10;
+        int runs = setup.runs() > 0 ? setup.runs() : setup.quick() ? 3 : 8;
         String warmupMillis = setup.quick() ? "1000" : "3000";
-        String batches = setup.quick() ? "3" : "7";
+        String batches = setup.quick() ? "3" : "5";
+        List<Config> configs = new ArrayList<>();
+        configs.add(new Config(null, ""));
+        for (Bench.Agent agent : setup.agents()) {
+            configs.add(new Config(agent, ""));
+            configs.add(new Config(agent, "stack=0"));
+        }
         setup.out().println("#### Per-socket cost (" + runs + " children per column, alternating; µs per round,"
-                + " median of the children's medians; ratio: median of side-by-side ratios, interquartile range"
-                + " in brackets)");
+                + " median of the children's medians; ratio: median of side-by-side ratios to bare, interquartile"
+                + " range in brackets; CPU: the same for the process's CPU time per round)");
         setup.out().println();
-        setup.out().println("| workload | bare | default options | ratio | stack=0 | ratio | CPU ratio default | CPU ratio stack=0 | load avg |");
-        setup.out().println("|---|---|---|---|---|---|---|---|---|");
+        setup.out().println("| workload | agent | bare µs | default µs | ratio | stack=0 µs | ratio | CPU ratio default | CPU ratio stack=0 | load avg |");
+        setup.out().println("|---|---|---|---|---|---|---|---|---|---|");
         for (Workload w : WORKLOADS) {
             String rounds = Integer.toString(setup.quick() ? w.roundsPerBatch() / 4 : w.roundsPerBatch());
-            Map<String, List<Double>> scores = new LinkedHashMap<>();
-            Map<String, List<Double>> cpu = new LinkedHashMap<>();
-            for (String config : CONFIGS) {
-                scores.put(config, new ArrayList<>());
-                cpu.put(config, new ArrayList<>());
+            Map<Config, List<Double>> wall = new LinkedHashMap<>();
+            Map<Config, List<Double>> cpu = new LinkedHashMap<>();
+            for (Config c : configs) {
+                wall.put(c, new ArrayList<>());
+                cpu.put(c, new ArrayList<>());
             }
             String loadBefore = Machine.loadAverage();
             for (int i = 0; i < runs; i++) {
-                for (int k = 0; k < CONFIGS.length; k++) {
-                    String config = CONFIGS[(i + k) % CONFIGS.length];
-                    String agent = switch (config) {
-                        case "bare" -> null;
-                        case "default" -> setup.agent("");
-                        default -> setup.agent(config);
-                    };
-                    Child child = new Child(java, agent, List.of(), setup.benchJar(), SocketWork.class.getName(),
-                            List.of(w.kind(), Integer.toString(w.threads()), warmupMillis, batches, rounds), setup.env());
+                for (int k = 0; k < configs.size(); k++) {
+                    Config c = configs.get((i + k) % configs.size());
+                    Child child = new Child(java, c.agent() == null ? null : c.agent().javaagent(c.options()), List.of(),
+                            setup.benchJar(), SocketWork.class.getName(),
+                            List.of(w.kind(), Integer.toString(w.threads()), warmupMillis, batches, rounds),
+                            setup.env(c.agent()));
                     Child.Result result = child.run(600);
-                    double score = Stats.median(result.values("batch")) / 1000.0;
-                    scores.get(config).add(score);
-                    cpu.get(config).add(Stats.median(result.values("cpu")) / 1000.0);
-                    setup.progress().printf("  %s, %s, run %d: %.2f µs%n", w.name(), config, i + 1, score);
+                    double micros = Stats.median(result.values("batch")) / 1000.0;
+                    wall.get(c).add(micros);
+                    cpu.get(c).add(Stats.median(result.values("cpu")) / 1000.0);
+                    setup.progress().printf("  %s, %s, run %d: %.2f µs%n", w.name(), c.name(), i + 1, micros);
                 }
             }
-            List<Double> bare = scores.get("bare");
-            setup.out().println("| " + w.name()
-                    + " | " + Stats.fixed(Stats.median(bare), 2)
-                    + " | " + Stats.fixed(Stats.median(scores.get("default")), 2)
-                    + " | " + Stats.ratio(Stats.ratios(scores.get("default"), bare))
-                    + " | " + Stats.fixed(Stats.median(scores.get("stack=0")), 2)
-                    + " | " + Stats.ratio(Stats.ratios(scores.get("stack=0"), bare))
-                    + " | " + Stats.ratio(Stats.ratios(cpu.get("default"), cpu.get("bare")))
-                    + " | " + Stats.ratio(Stats.ratios(cpu.get("stack=0"), cpu.get("bare")))
-                    + " | " + loadBefore + " → " + Machine.loadAverage() + " |");
+            String load = loadBefore + " → " + Machine.loadAverage();
+            Config bare = configs.get(0);
+            for (int a = 0; a < setup.agents().size(); a++) {
+                Config withStacks = configs.get(1 + 2 * a);
+                Config withoutStacks = configs.get(2 + 2 * a);
+                setup.out().println("| " + w.name() + " | " + withStacks.agent().label()
+                        + " | " + Stats.fixed(Stats.median(wall.get(bare)), 2)
+                        + " | " + Stats.fixed(Stats.median(wall.get(withStacks)), 2)
+                        + " | " + Stats.ratio(Stats.ratios(wall.get(withStacks), wall.get(bare)))
+                        + " | " + Stats.fixed(Stats.median(wall.get(withoutStacks)), 2)
+                        + " | " + Stats.ratio(Stats.ratios(wall.get(withoutStacks), wall.get(bare)))
+                        + " | " + Stats.ratio(Stats.ratios(cpu.get(withStacks), cpu.get(bare)))
+                        + " | " + Stats.ratio(Stats.ratios(cpu.get(withoutStacks), cpu.get(bare)))
+                        + " | " + load + " |");
+            }
             setup.out().flush();
         }
         setup.out().println();
