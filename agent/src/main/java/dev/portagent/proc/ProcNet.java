@@ -1,6 +1,7 @@
 package dev.portagent.proc;
 
 import java.io.ByteArrayOutputStream;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -208,10 +209,12 @@ public final class ProcNet {
 
     /**
      * Reads a /proc file in large chunks. Not Files.readAllBytes: /proc files report size 0, so it reads
-     * one byte first, and sysctl files answer any read that does not start at offset 0 with EOF.
+     * one byte first, and sysctl files answer any read that does not start at offset 0 with EOF. Not
+     * Files.newInputStream either: premain reads the ephemeral range, and on JDK 21+ that stream's class
+     * loading pulls in sun.nio.ch.SocketChannelImpl, which the agent would then have to instrument.
      */
     static String read(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = new FileInputStream(file.toFile())) {
             ByteArrayOutputStream content = new ByteArrayOutputStream();
             byte[] chunk = new byte[64 * 1024];
             for (int n; (n = in.read(chunk)) >= 0; ) {
