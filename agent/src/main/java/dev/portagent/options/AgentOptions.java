@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * The agent's options, parsed once in premain. Uses nothing outside {@code java.*}.
@@ -80,8 +79,63 @@ public final class AgentOptions {
     }
   }
 
-  /** How values of one type are read; {@code parser} answers null for a value it rejects. */
-  private record Kind(String expected, Function<String, Object> parser) {}
+  /**
+   * How values of one type are read; {@link #parse} answers null for a value it rejects. A switch,
+   * not lambdas: options are parsed in premain, where each lambda costs start-up time.
+   */
+  private static final class Kind {
+    // Not an enum: a switch on one costs a class of its own in premain.
+    static final int NUMBER = 0;
+    static final int BOOL = 1;
+    static final int CHOICE = 2;
+    static final int PATH = 3;
+
+    private final int type;
+    private final String expected;
+    private final int min;
+    private final int max;
+    private final Enum<?>[] constants;
+
+    private Kind(int type, String expected, int min, int max, Enum<?>[] constants) {
+      this.type = type;
+      this.expected = expected;
+      this.min = min;
+      this.max = max;
+      this.constants = constants;
+    }
+
+    String expected() {
+      return expected;
+    }
+
+    Object parse(String value) {
+      switch (type) {
+        case NUMBER:
+          try {
+            int number = Integer.parseInt(value);
+            return number >= min && number <= max ? number : null;
+          } catch (NumberFormatException e) {
+            return null;
+          }
+        case BOOL:
+          return value.equalsIgnoreCase("true") ? Boolean.TRUE : value.equalsIgnoreCase("false") ? Boolean.FALSE : null;
+        case CHOICE:
+          for (Enum<?> constant : constants) {
+            if (lower(constant).equals(value.toLowerCase(Locale.ROOT))) {
+              return constant;
+            }
+          }
+          return null;
+        default:
+          try {
+            Path.of(value.replace(PID, "0"));
+            return value;
+          } catch (InvalidPathException e) {
+            return null;
+          }
+      }
+    }
+  }
 
   public static final AgentOptions DEFAULTS = defaults();
 
@@ -163,7 +217,7 @@ public final class AgentOptions {
   }
 
   private static Object convert(Option option, String value, String source) throws OptionException {
-    Object converted = value.isEmpty() ? null : option.kind.parser().apply(value);
+    Object converted = value.isEmpty() ? null : option.kind.parse(value);
     if (converted == null) {
       throw new OptionException("portagent: option " + option.key + "=" + value
           + " is not valid: expected " + option.kind.expected() + source);
@@ -300,20 +354,12 @@ public final class AgentOptions {
   }
 
   private static Kind wholeNumber(int min, int max, String note) {
-    String expected = "a whole number from " + min + " to " + max + (note == null ? "" : " (" + note + ")");
-    return new Kind(expected, value -> {
-      try {
-        int number = Integer.parseInt(value);
-        return number >= min && number <= max ? number : null;
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    });
+    return new Kind(Kind.NUMBER, "a whole number from " + min + " to " + max + (note == null ? "" : " (" + note + ")"),
+        min, max, null);
   }
 
   private static Kind bool() {
-    return new Kind("true or false", value ->
-        value.equalsIgnoreCase("true") ? Boolean.TRUE : value.equalsIgnoreCase("false") ? Boolean.FALSE : null);
+    return new Kind(Kind.BOOL, "true or false", 0, 0, null);
   }
 
   private static Kind choice(Enum<?>[] constants) {
@@ -321,21 +367,11 @@ public final class AgentOptions {
     for (Enum<?> constant : constants) {
       names.add(lower(constant));
     }
-    return new Kind("one of " + String.join(", ", names), value -> {
-      int index = names.indexOf(value.toLowerCase(Locale.ROOT));
-      return index < 0 ? null : constants[index];
-    });
+    return new Kind(Kind.CHOICE, "one of " + String.join(", ", names), 0, 0, constants);
   }
 
   private static Kind path() {
-    return new Kind("a non-empty file path (" + PID + " expands to the process id)", value -> {
-      try {
-        Path.of(value.replace(PID, "0"));
-        return value;
-      } catch (InvalidPathException e) {
-        return null;
-      }
-    });
+    return new Kind(Kind.PATH, "a non-empty file path (" + PID + " expands to the process id)", 0, 0, null);
   }
 
   private static AgentOptions defaults() {
