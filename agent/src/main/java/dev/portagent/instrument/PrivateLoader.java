@@ -1,10 +1,16 @@
 package dev.portagent.instrument;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.Map;
 import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * A class loader of the agent's own, with the boot loader as parent, holding {@link InsideJdk}. The JDK
@@ -47,26 +53,77 @@ final class PrivateLoader extends ClassLoader {
     }
 
     Class<?> defineInBootLoader(String name, byte[] bytes) throws ReflectiveOperationException {
-        return (Class<?>) insideJdk.getMethod("defineInBootLoader", String.class, byte[].class).invoke(null, name, bytes);
+        MethodHandle define = inside("defineInBootLoader", MethodType.methodType(Class.class, String.class, byte[].class));
+        try {
+            return (Class<?>) define.invokeExact(name, bytes);
+        } catch (ReflectiveOperationException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     @SuppressWarnings("unchecked")
     Map<String, Object> socketHandles() throws ReflectiveOperationException {
-        return (Map<String, Object>) insideJdk.getMethod("socketHandles").invoke(null);
+        return (Map<String, Object>) call("socketHandles", Map.class);
     }
 
     java.util.Properties agentProperties() throws ReflectiveOperationException {
-        return (java.util.Properties) insideJdk.getMethod("agentProperties").invoke(null);
+        return (java.util.Properties) call("agentProperties", java.util.Properties.class);
     }
 
+    private Object call(String method, Class<?> returns) throws ReflectiveOperationException {
+        MethodHandle handle = inside(method, MethodType.methodType(returns)).asType(MethodType.methodType(Object.class));
+        try {
+            return (Object) handle.invokeExact();
+        } catch (ReflectiveOperationException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    // Exact method handles, not Method.invoke: on JDK 18+ the first reflective call of a shape spins
+    // method-handle classes, milliseconds of start-up each.
+    private MethodHandle inside(String method, MethodType type) throws ReflectiveOperationException {
+        return MethodHandles.publicLookup().findStatic(insideJdk, method, type);
+    }
+
+    /**
+     * The bytes of one of the agent's classes, from the agent's jar itself when it is one. A class
+     * loader's getResourceAsStream would go through a jar: URL, and the JVM's first one costs
+     * milliseconds of start-up (the protocol handler lookup); the class path already holds this
+     * zip file open, so opening it again reads nothing twice.
+     */
     static byte[] classBytes(ClassLoader loader, String name) throws IOException {
         String resource = name.replace('.', '/') + ".class";
+        File jar = ownJar();
+        if (jar != null) {
+            try (ZipFile zip = new ZipFile(jar)) {
+                ZipEntry entry = zip.getEntry(resource);
+                if (entry != null) {
+                    try (InputStream in = zip.getInputStream(entry)) {
+                        return in.readAllBytes();
+                    }
+                }
+            }
+        }
+        // Classes in a directory, as in the unit tests.
         try (InputStream in = loader == null ? ClassLoader.getSystemResourceAsStream(resource)
                 : loader.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IOException(resource + " is missing from the agent jar");
             }
             return in.readAllBytes();
+        }
+    }
+
+    private static File ownJar() {
+        try {
+            File file = new File(PrivateLoader.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return file.isFile() ? file : null;
+        } catch (RuntimeException | java.net.URISyntaxException e) {
+            return null; // no code source, or not a file: URL
         }
     }
 }
