@@ -32,7 +32,9 @@ public final class Instrumenter {
         inst.addTransformer(transformer, true);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (c.getClassLoader() == null && PortTransformer.TARGETS.contains(c.getName().replace('.', '/'))) {
+            // Every target is in sun.nio.ch: most of the JVM's classes are ruled out without a copy of their name.
+            if (c.getClassLoader() == null && c.getName().startsWith("sun.nio.ch.")
+                    && PortTransformer.TARGETS.contains(c.getName().replace('.', '/'))) {
                 loaded.add(c);
             }
         }

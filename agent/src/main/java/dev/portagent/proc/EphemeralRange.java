@@ -1,6 +1,7 @@
 package dev.portagent.proc;
 
 import java.nio.file.Path;
+import java.util.StringTokenizer;
 
 /** The range the kernel picks ephemeral (automatically assigned) local ports from. */
 public record EphemeralRange(int low, int high, String source) {
@@ -14,18 +15,19 @@ public record EphemeralRange(int low, int high, String source) {
 
     static EphemeralRange read(Path file) {
         try {
-            return parse(ProcNet.read(file), file.toString());
+            return parse(ProcFile.read(file), file.toString());
         } catch (Exception e) { // never throw: the range only refines reports
             return ianaDefault(file + " unreadable: " + e);
         }
     }
 
     static EphemeralRange parse(String content, String source) {
-        String[] fields = content.trim().split("\\s+");
+        // A tokenizer, not split("\\s+"): compiling a regex in premain costs start-up time.
+        StringTokenizer fields = new StringTokenizer(content);
         try {
-            if (fields.length == 2) {
-                int low = Integer.parseInt(fields[0]);
-                int high = Integer.parseInt(fields[1]);
+            if (fields.countTokens() == 2) {
+                int low = Integer.parseInt(fields.nextToken());
+                int high = Integer.parseInt(fields.nextToken());
                 if (0 < low && low <= high && high <= 65535) {
                     return new EphemeralRange(low, high, source);
                 }

@@ -59,7 +59,8 @@ public final class Registry {
     private final LongAdder droppedHistory = new LongAdder();
     private final java.util.concurrent.atomic.AtomicLong historySeq = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong ids = new java.util.concurrent.atomic.AtomicLong();
-    private volatile LongConsumer reconcileIfOlderThan = maxAgeMillis -> { };
+    // Null until the agent's thread sets them; no lambdas here, each one costs premain time.
+    private volatile LongConsumer reconcileIfOlderThan;
     private final ReentrantLock digestLock = new ReentrantLock();
     // Raw stacks wait in undigested until the digester formats them. A burst of sockets past
     // DIGEST_SOON asks the digester to run at once; past DIGEST_NOW the opening thread helps, so
@@ -68,7 +69,7 @@ public final class Registry {
     static final int DIGEST_NOW = 16384;
     private final AtomicInteger undigestedCount = new AtomicInteger();
     private final AtomicBoolean digestRequested = new AtomicBoolean();
-    private volatile Runnable digestSoon = () -> { };
+    private volatile Runnable digestSoon;
 
     private static final class SiteCounter {
         final LongAdder opened = new LongAdder();
@@ -132,7 +133,10 @@ public final class Registry {
                     digestLock.unlock();
                 }
             } else if (digestRequested.compareAndSet(false, true)) {
-                digestSoon.run();
+                Runnable soon = digestSoon;
+                if (soon != null) {
+                    soon.run();
+                }
             }
         }
     }
@@ -317,7 +321,10 @@ public final class Registry {
 
     /** A report passes 0: what it says is open must be open now, also a socket closed a moment ago. */
     public Snapshot snapshot(long reconcileIfOlderThanMillis) {
-        reconcileIfOlderThan.accept(reconcileIfOlderThanMillis);
+        LongConsumer reconcile = reconcileIfOlderThan;
+        if (reconcile != null) {
+            reconcile.accept(reconcileIfOlderThanMillis);
+        }
         digest();
         long now = System.currentTimeMillis();
         List<SocketView> openViews = new ArrayList<>();
