@@ -20,7 +20,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /** Wires the pieces together once the options are known. */
 final class Installer {
@@ -56,7 +58,9 @@ final class Installer {
         // First of all: nothing that names a bootstrap class may load before the boot loader has them.
         BootstrapInjector.inject(inst, Installer.class.getClassLoader());
         EphemeralRange range = EphemeralRange.read();
-        Registry registry = new Registry(range, options.stackDepth(), options.history(), Instrumenter::hookFailures);
+        Registry registry = new Registry(range, options.stackDepth(), options.history(), new HookFailures());
+        // Before the hooks: pressure and notifications must see every socket.
+        Jmx jmx = Jmx.observe(registry, options);
         JdkSockets jdk = Instrumenter.openJdk(inst);
         if (!Instrumenter.install(inst, registry, jdk, options.stackDepth(), options.accepted(),
                 options.cache())) {
@@ -66,35 +70,73 @@ final class Installer {
             }
             return;
         }
-        legacyImplWarnings(registry, err);
-
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "portagent");
-            t.setDaemon(true);
-            return t;
-        });
-        scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
-        registry.digestSoonWith(() -> scheduler.execute(registry::digest));
-        reconcile(options, registry, jdk, scheduler, err);
-        Jmx.start(registry, options, version(), scheduler, attached, err);
-
         String summary = options.summary(pid);
+        ReportService reports = null;
         if (reportPath != null || summary != null) {
-            ReportService reports = new ReportService(registry, JsonReport.Header.ofThisJvm(version(), options.effective()),
+            // Now, not in the rest: a program may end before the rest has run, and its report is still due.
+            reports = new ReportService(registry, JsonReport.Header.ofThisJvm(version(), options.effective()),
                     reportPath, options.htmlReport(), summary, err);
             reports.installShutdownHook();
-            if (reportPath != null && options.reportIntervalSeconds() > 0) {
-                scheduler.scheduleWithFixedDelay(reports.periodic(), options.reportIntervalSeconds(),
-                        options.reportIntervalSeconds(), TimeUnit.SECONDS);
-            }
         }
-        AgentProperties.publish(inst, Map.of(AgentProperties.VERSION, version(),
-                AgentProperties.LOADED_BY, attached ? "attach" : "-javaagent",
-                AgentProperties.OPTIONS, changedOptions(options)));
+        Rest rest = new Rest(inst, options, registry, jdk, jmx, reports, attached ? null : Thread.currentThread(), err);
+        if (attached) {
+            rest.run();
+        } else {
+            // What the hooks do not need is done on a thread of its own: premain delays the application's main.
+            Thread starter = new Thread(rest, "portagent-start");
+            starter.setDaemon(true);
+            starter.start();
+        }
         if (options.verbose()) {
             err.println("portagent " + version() + ": recording ports" + (attached ? " (attached)" : "")
                     + "; ephemeral range " + range.low() + "-" + range.high() + " from " + range.source()
                     + (reportPath != null ? "; report to " + reportPath : ""));
+        }
+    }
+
+    /**
+     * Everything the hooks do not need: the agent's thread, digests, /proc scans, the MBean, periodic
+     * reports, the agent properties. {@code main} is the thread that will run the application's main,
+     * or null after an attach.
+     */
+    private record Rest(Instrumentation inst, AgentOptions options, Registry registry, JdkSockets jdk, Jmx jmx,
+                        ReportService reports, Thread main, PrintStream err) implements Runnable {
+        @Override
+        public void run() {
+            try {
+                ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(new AgentThread());
+                legacyImplWarnings(registry, err);
+                scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
+                registry.digestSoonWith(() -> scheduler.execute(registry::digest));
+                reconcile(options, registry, jdk, scheduler, err);
+                jmx.start(scheduler, main, version(), err);
+                if (reports != null && options.report() != null && options.reportIntervalSeconds() > 0) {
+                    scheduler.scheduleWithFixedDelay(reports.periodic(), options.reportIntervalSeconds(),
+                            options.reportIntervalSeconds(), TimeUnit.SECONDS);
+                }
+                AgentProperties.publish(inst, Map.of(AgentProperties.VERSION, version(),
+                        AgentProperties.LOADED_BY, main == null ? "attach" : "-javaagent",
+                        AgentProperties.OPTIONS, changedOptions(options)));
+            } catch (Throwable t) {
+                err.println("portagent: part of the agent did not start (ports are still recorded): " + t);
+            }
+        }
+    }
+
+    private static final class AgentThread implements ThreadFactory {
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "portagent");
+            t.setDaemon(true);
+            return t;
+        }
+    }
+
+    // A class, not a method reference: premain spins no lambda of its own.
+    private static final class HookFailures implements LongSupplier {
+        @Override
+        public long getAsLong() {
+            return Instrumenter.hookFailures();
         }
     }
 

@@ -45,20 +45,23 @@ public final class Jmx implements RegistryObserver {
         this.pressure = new EphemeralPressure(registry.ephemeralRange().size());
     }
 
-    /**
-     * Starts pressure tracking at once and, unless {@code jmx=false}, registers the MBean from the
-     * scheduler once the application's main has started (at once when {@code attached}).
-     */
-    public static void start(Registry registry, AgentOptions options, String agentVersion,
-                             ScheduledExecutorService scheduler, boolean attached, PrintStream err) {
+    /** Observes the registry from now on: call before the hooks record anything, or pressure misses those sockets. */
+    public static Jmx observe(Registry registry, AgentOptions options) {
         Jmx jmx = new Jmx(registry, options);
         registry.observe(jmx);
-        scheduler.scheduleWithFixedDelay(() -> jmx.checkPressure(System.currentTimeMillis()), PRESSURE_CHECK_MILLIS,
+        return jmx;
+    }
+
+    /**
+     * Checks pressure periodically and, unless {@code jmx=false}, registers the MBean from the
+     * scheduler once {@code main} has run the application's main a while (at once when it is null:
+     * an attach, long after main started).
+     */
+    public void start(ScheduledExecutorService scheduler, Thread main, String agentVersion, PrintStream err) {
+        scheduler.scheduleWithFixedDelay(() -> checkPressure(System.currentTimeMillis()), PRESSURE_CHECK_MILLIS,
                 PRESSURE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         if (options.jmx()) {
-            // premain runs on the thread that will run main; agentmain on an attach thread, main long past.
-            Registration registration = new Registration(jmx, attached ? null : Thread.currentThread(), agentVersion,
-                    scheduler, err);
+            Registration registration = new Registration(this, main, agentVersion, scheduler, err);
             registration.future = scheduler.scheduleWithFixedDelay(registration, POLL_MILLIS, POLL_MILLIS,
                     TimeUnit.MILLISECONDS);
         }
