@@ -1,14 +1,10 @@
 package dev.portagent.proc;
 
-import java.io.ByteArrayOutputStream;
-import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +39,18 @@ public final class ProcNet {
     private static final int TCP_ESTABLISHED = 0x01, TCP_CLOSE = 0x07;
 
     private ProcNet() {
+    }
+
+    /**
+     * This process's id as /proc knows it. Not ProcessHandle.current(): its first use starts the
+     * JDK's process machinery (an executor, lambdas), tens of milliseconds while the application starts.
+     */
+    public static long selfPid() {
+        try {
+            return Long.parseLong(Files.readSymbolicLink(PROC.resolve("self")).toString());
+        } catch (IOException | RuntimeException e) {
+            return ProcessHandle.current().pid(); // no /proc: nothing will be read there anyway
+        }
     }
 
     /** Whether /proc/net/tcp is readable, i.e. whether the other methods can return anything. */

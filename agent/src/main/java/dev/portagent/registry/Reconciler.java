@@ -51,7 +51,7 @@ public final class Reconciler {
     }
 
     public static final Source PROC = new Source() {
-        private final long self = ProcessHandle.current().pid();
+        private final long self = ProcNet.selfPid();
 
         @Override
         public boolean available() {

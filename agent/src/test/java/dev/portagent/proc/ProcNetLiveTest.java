@@ -25,6 +25,11 @@ class ProcNetLiveTest {
     }
 
     @Test
+    void selfPidIsTheJdksPid() {
+        assertThat(ProcNet.selfPid()).isEqualTo(PID);
+    }
+
+    @Test
     void listeningSocket() throws IOException {
         ProcSocket seen;
         try (ServerSocket server = new ServerSocket(0)) {
