@@ -17,7 +17,18 @@ final class StartupBench {
 
     private enum Kind { BARE, EMPTY_AGENT, AGENT }
 
-    private record Config(String name, Kind kind, Bench.Agent agent, boolean socket, boolean coldCache) {
+    /** The argument of {@link Hello}: what the program does besides printing a line. */
+    private enum Work {
+        HELLO("hello"), SOCKET("hello+socket"), CLASSES("hello+classes");
+
+        final String label;
+
+        Work(String label) {
+            this.label = label;
+        }
+    }
+
+    private record Config(String name, Kind kind, Bench.Agent agent, Work work, boolean coldCache) {
     }
 
     private StartupBench() {
@@ -26,14 +37,20 @@ final class StartupBench {
     static void run(Bench.Setup setup, Path java) throws Exception {
         int runs = setup.runs() > 0 ? setup.runs() : setup.quick() ? 5 : 21;
         List<Config> configs = new ArrayList<>();
-        configs.add(new Config("hello, bare", Kind.BARE, null, false, false));
-        configs.add(new Config("hello, empty agent", Kind.EMPTY_AGENT, null, false, false));
-        configs.add(new Config("hello+socket, bare", Kind.BARE, null, true, false));
+        Map<Work, Config> bare = new LinkedHashMap<>();
+        Map<Work, Config> empty = new LinkedHashMap<>();
+        for (Work w : Work.values()) {
+            bare.put(w, new Config(w.label + ", bare", Kind.BARE, null, w, false));
+            empty.put(w, new Config(w.label + ", empty agent", Kind.EMPTY_AGENT, null, w, false));
+            configs.add(bare.get(w));
+            configs.add(empty.get(w));
+        }
         for (Bench.Agent a : setup.agents()) {
-            for (boolean socket : new boolean[] {false, true}) {
-                for (boolean cold : new boolean[] {true, false}) {
-                    configs.add(new Config((socket ? "hello+socket, " : "hello, ") + a.label()
-                            + (cold ? ", first start" : ", second start"), Kind.AGENT, a, socket, cold));
+            for (Work w : Work.values()) {
+                // Only the socket work weaves JDK classes; without it the cache is never read.
+                for (boolean cold : w == Work.SOCKET ? new boolean[] {true, false} : new boolean[] {false}) {
+                    configs.add(new Config(w.label + ", " + a.label() + (w != Work.SOCKET ? ""
+                            : cold ? ", first start" : ", second start"), Kind.AGENT, a, w, cold));
                 }
             }
         }
@@ -59,15 +76,17 @@ final class StartupBench {
         setup.out().println("#### Start-up (" + runs + " runs each, alternating; wall ms from process start to exit;"
                 + " load average " + loadBefore + " → " + Machine.loadAverage() + ")");
         setup.out().println();
-        setup.out().println("| run | median ms | p25-p75 | + ms over bare (medians) | ratio to bare (side by side) |");
-        setup.out().println("|---|---|---|---|---|");
+        setup.out().println("| run | median ms | p25-p75 | + ms over bare (medians) | + ms over an empty agent (medians)"
+                + " | ratio to bare (side by side) |");
+        setup.out().println("|---|---|---|---|---|---|");
         for (Config c : configs) {
             List<Double> values = millis.get(c);
-            List<Double> bare = millis.get(configs.get(c.socket() ? 2 : 0));
+            List<Double> bareValues = millis.get(bare.get(c.work()));
             setup.out().println("| " + c.name() + " | " + Stats.fixed(Stats.median(values), 1)
                     + " | " + Stats.fixed(Stats.quantile(values, 0.25), 1) + "-" + Stats.fixed(Stats.quantile(values, 0.75), 1)
-                    + " | " + Stats.fixed(Stats.median(values) - Stats.median(bare), 1)
-                    + " | " + Stats.ratio(Stats.ratios(values, bare)) + " |");
+                    + " | " + Stats.fixed(Stats.median(values) - Stats.median(bareValues), 1)
+                    + " | " + (c.kind() == Kind.AGENT ? Stats.fixed(Stats.median(values) - Stats.median(millis.get(empty.get(c.work()))), 1) : "")
+                    + " | " + Stats.ratio(Stats.ratios(values, bareValues)) + " |");
         }
         setup.out().println();
     }
@@ -79,6 +98,10 @@ final class StartupBench {
             case BARE -> null;
         };
         return new Child(java, agent, List.of(), setup.benchJar(), Hello.class.getName(),
-                c.socket() ? List.of("socket") : List.of(), setup.env(c.agent()));
+                switch (c.work()) {
+                    case HELLO -> List.of();
+                    case SOCKET -> List.of("socket");
+                    case CLASSES -> List.of("classes");
+                }, setup.env(c.agent()));
     }
 }
