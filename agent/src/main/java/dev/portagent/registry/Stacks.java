@@ -1,6 +1,9 @@
 package dev.portagent.registry;
 
+import java.lang.ref.ReferenceQueue;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,14 +32,68 @@ final class Stacks {
     // generates classes per socket.
     private static final int MAX_INTERNED = 4096;
 
+    // Call paths recognised by their backtrace (see RawStackKey), about a kilobyte per 32 frames. Paths
+    // through unloaded classes are dropped; past the bound a new path is resolved frame by frame each time.
+    private static final int MAX_BACKTRACES = 1024;
+
     private final int depth;
     private final Map<List<StackTraceElement>, Stack> interned = new ConcurrentHashMap<>();
+    private final JdkStacks jdk;
+    // Only the digester uses these, under the registry's digest lock.
+    private final Map<RawStackKey, Stack> byBacktrace = new HashMap<>();
+    private final ReferenceQueue<Class<?>> unloaded = new ReferenceQueue<>();
 
     Stacks(int depth) {
-        this.depth = depth;
+        this(depth, null);
     }
 
+    /** With {@code jdk} null, or a backtrace it cannot read, every stack is resolved frame by frame. */
+    Stacks(int depth, JdkStacks jdk) {
+        this.depth = depth;
+        this.jdk = jdk;
+    }
+
+    /**
+     * The raw stacks are the recorder's own {@code new Throwable()}, whose stack trace no one sets: its
+     * backtrace is all its frames are made from.
+     */
     Stack resolve(Throwable raw) {
+        Stack known = null;
+        RawStackKey key = null;
+        try {
+            key = jdk == null ? null : RawStackKey.probe(jdk.backtrace(raw));
+            known = key == null ? null : byBacktrace.get(key);
+        } catch (RuntimeException e) {
+            // A backtrace the keys misread must cost the stack its shortcut, not the digester its thread.
+            key = null;
+        }
+        if (known == null) {
+            known = resolveFrames(raw);
+            if (key != null) {
+                remember(key, known);
+            }
+        }
+        return known;
+    }
+
+    private void remember(RawStackKey key, Stack stack) {
+        if (unloaded.poll() != null) {
+            // An application was undeployed: the paths through its classes can never match again.
+            while (unloaded.poll() != null) {
+                // drained: one sweep for all of them
+            }
+            for (Iterator<RawStackKey> kept = byBacktrace.keySet().iterator(); kept.hasNext(); ) {
+                if (kept.next().dead()) {
+                    kept.remove();
+                }
+            }
+        }
+        if (byBacktrace.size() < MAX_BACKTRACES) {
+            byBacktrace.put(key.stored(unloaded), stack);
+        }
+    }
+
+    private Stack resolveFrames(Throwable raw) {
         StackTraceElement[] all = raw.getStackTrace();
         int site = firstApplicationFrame(all);
         if (site < 0) {
@@ -85,6 +142,10 @@ final class Stacks {
 
     int internedCount() {
         return interned.size();
+    }
+
+    int rememberedPaths() {
+        return byBacktrace.size();
     }
 
     static String format(StackTraceElement e) {
