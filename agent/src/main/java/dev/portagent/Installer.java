@@ -58,10 +58,11 @@ final class Installer {
         // First of all: nothing that names a bootstrap class may load before the boot loader has them.
         BootstrapInjector.inject(inst, Installer.class.getClassLoader());
         EphemeralRange range = EphemeralRange.read();
-        Registry registry = new Registry(range, options.stackDepth(), options.history(), new HookFailures());
+        JdkSockets jdk = Instrumenter.openJdk(inst);
+        Registry registry = new Registry(range, options.stackDepth(), options.history(), new HookFailures(),
+                Instrumenter.openStacks(inst));
         // Before the hooks: pressure and notifications must see every socket.
         Jmx jmx = Jmx.observe(registry, options);
-        JdkSockets jdk = Instrumenter.openJdk(inst);
         if (!Instrumenter.install(inst, registry, jdk, options.stackDepth(), options.accepted(),
                 options.cache())) {
             if (options.verbose()) {

@@ -4,6 +4,7 @@ import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketImpl;
@@ -71,6 +72,15 @@ public final class InsideJdk {
         } catch (Throwable t) {
             throw new IllegalStateException(t); // isIPv6Available declares nothing
         }
+    }
+
+    /**
+     * Throwable's private backtrace field: the JVM's own record of the frames (JDK 17 to 25, not an API;
+     * see RawStackKey), which lets the digester recognise a call path without building its frames.
+     */
+    public static VarHandle backtraceHandle() throws ReflectiveOperationException {
+        return MethodHandles.privateLookupIn(Throwable.class, MethodHandles.lookup())
+                .findVarHandle(Throwable.class, "backtrace", Object.class);
     }
 
     /**

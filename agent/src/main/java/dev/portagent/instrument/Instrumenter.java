@@ -2,6 +2,7 @@ package dev.portagent.instrument;
 
 import dev.portagent.bootstrap.PortHooks;
 import dev.portagent.registry.JdkSockets;
+import dev.portagent.registry.JdkStacks;
 import dev.portagent.registry.Recorder;
 import dev.portagent.registry.Registry;
 import java.lang.instrument.Instrumentation;
@@ -17,6 +18,11 @@ public final class Instrumenter {
     /** Opens the JDK internals the recorder and the reconciler read. Call only after {@link BootstrapInjector#inject}. */
     public static JdkSockets openJdk(Instrumentation inst) throws java.io.IOException {
         return new JdkAccess(inst);
+    }
+
+    /** Opens what the digester reads of the JVM's raw stacks. Call only after {@link BootstrapInjector#inject}. */
+    public static JdkStacks openStacks(Instrumentation inst) throws java.io.IOException {
+        return new JdkStackAccess(inst);
     }
 
     /**

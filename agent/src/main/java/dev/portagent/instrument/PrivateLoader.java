@@ -7,6 +7,7 @@ import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.ZipEntry;
@@ -17,8 +18,8 @@ import java.util.zip.ZipFile;
  * internals the agent needs are exported and opened to this loader's unnamed module alone. Granting
  * them to the agent's own module would grant them to the application: a -javaagent jar is on the class
  * path, and the whole class path is one unnamed module. The application could then reflect into
- * sun.nio.ch and java.net and call jdk.internal.misc.Unsafe, and libraries that probe for such access
- * (Netty does) would take other paths than without the agent.
+ * sun.nio.ch, java.net and java.lang and call jdk.internal.misc.Unsafe, and libraries that probe for
+ * such access (Netty does) would take other paths than without the agent.
  */
 final class PrivateLoader extends ClassLoader {
 
@@ -32,9 +33,10 @@ final class PrivateLoader extends ClassLoader {
         byte[] bytes = classBytes(PrivateLoader.class.getClassLoader(), INSIDE_JDK);
         insideJdk = defineClass(INSIDE_JDK, bytes, 0, bytes.length);
         Module own = getUnnamedModule();
+        // java.lang: Throwable's private backtrace (JDK 17 to 25), which the digester reads.
         inst.redefineModule(Object.class.getModule(), Set.of(),
                 Map.of("jdk.internal.misc", Set.of(own), "jdk.internal.vm", Set.of(own)),
-                Map.of("sun.nio.ch", Set.of(own), "java.net", Set.of(own)), Set.of(), Map.of());
+                Map.of("sun.nio.ch", Set.of(own), "java.net", Set.of(own), "java.lang", Set.of(own)), Set.of(), Map.of());
     }
 
     /** The one instance; the first call makes it and grants it the internals. */
@@ -66,6 +68,10 @@ final class PrivateLoader extends ClassLoader {
     @SuppressWarnings("unchecked")
     Map<String, Object> socketHandles() throws ReflectiveOperationException {
         return (Map<String, Object>) call("socketHandles", Map.class);
+    }
+
+    VarHandle backtraceHandle() throws ReflectiveOperationException {
+        return (VarHandle) call("backtraceHandle", VarHandle.class);
     }
 
     java.util.Properties agentProperties() throws ReflectiveOperationException {

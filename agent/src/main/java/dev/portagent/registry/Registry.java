@@ -76,9 +76,15 @@ public final class Registry {
         final LongAdder ephemeral = new LongAdder();
     }
 
+    /** A registry that resolves every raw stack frame by frame. */
     public Registry(EphemeralRange range, int stackDepth, int history, LongSupplier hookFailures) {
+        this(range, stackDepth, history, hookFailures, null);
+    }
+
+    /** With {@code jdk}, the digester recognises a call path it has resolved before by the JVM's backtrace. */
+    public Registry(EphemeralRange range, int stackDepth, int history, LongSupplier hookFailures, JdkStacks jdk) {
         this.range = range;
-        this.stacks = new Stacks(stackDepth);
+        this.stacks = new Stacks(stackDepth, jdk);
         this.history = new AtomicReferenceArray<>(Math.max(history, 0));
         this.hookFailures = hookFailures;
     }
