@@ -40,4 +40,21 @@ class OwnLibrariesIT {
             assertThat(s.path("site").asText()).startsWith(OwnLibraries.class.getName() + ".main(OwnLibraries.java:");
         });
     }
+
+    /** The application's checks would see internals if something granted them: "INTERNALS []" means none were. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void theApplicationSeesWhatItsCommandLineOpens(Jdk jdk) {
+        jdk.assumePresent();
+        try (ChildJvm child = ChildJvm.on(jdk).jvmArgs("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+                        "--add-opens", "java.base/java.net=ALL-UNNAMED", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                        "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED")
+                .classpath(ChildJvm.testClasspath()).classpath(ChildJvm.libs("jackson-", "byte-buddy-"))
+                .mainClass(OwnLibraries.class).start()) {
+            child.awaitLine("^READY$", TIMEOUT);
+            assertThat(child.stdout()).contains("INTERNALS [sun.nio.ch, java.net, java.lang, jdk.internal.misc]\n");
+            child.send("exit");
+            assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isZero();
+        }
+    }
 }

@@ -47,6 +47,10 @@ public final class OwnLibraries {
         if (canOpen("java.net.ServerSocket", "impl")) {
             reachable.add("java.net");
         }
+        // What the agent's digester reads (through its private loader).
+        if (canOpen("java.lang.Throwable", "backtrace")) {
+            reachable.add("java.lang");
+        }
         try {
             Class.forName("jdk.internal.misc.Unsafe").getMethod("getUnsafe").invoke(null);
             reachable.add("jdk.internal.misc");
