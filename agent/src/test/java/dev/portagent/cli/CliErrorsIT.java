@@ -1,19 +1,17 @@
 package dev.portagent.cli;
 
-import static dev.portagent.cli.CliHarness.JAR;
-import static dev.portagent.cli.CliHarness.JDK_17;
-import static dev.portagent.cli.CliHarness.assumeInstalled;
-import static dev.portagent.cli.CliHarness.cli;
-import static dev.portagent.cli.CliHarness.java;
+import static dev.portagent.cli.Cli.TIMEOUT;
+import static dev.portagent.cli.Cli.app;
+import static dev.portagent.cli.Cli.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portagent.cli.CliHarness.Child;
-import dev.portagent.cli.CliHarness.Result;
 import dev.portagent.cli.apps.HoldingApp;
+import dev.portagent.e2e.ChildJvm;
+import dev.portagent.e2e.ChildJvm.Ended;
+import dev.portagent.e2e.Jdk;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongFunction;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -27,7 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CliErrorsIT {
 
-    private static final String JDKS = "dev.portagent.cli.CliHarness#jdks";
+    private static final String JDKS = "dev.portagent.e2e.Jdks#all";
+    private static final String READY = "^ready pid=(\\d+) ";
 
     @TempDir
     Path dir;
@@ -36,79 +35,80 @@ class CliErrorsIT {
     void noSuchProcess() throws Exception {
         long pid = unusedPid();
         for (String command : List.of("attach", "ports", "report")) {
-            Result result = cli(JDK_17, command, Long.toString(pid));
+            Ended result = cli(Jdk.current(), command, Long.toString(pid));
             assertThat(result.exit()).as(result.toString()).isEqualTo(2);
-            assertThat(result.err()).isEqualTo("portagent: no process with pid " + pid + "\n");
-            assertThat(result.out()).isEmpty();
+            assertThat(result.stderr()).isEqualTo("portagent: no process with pid " + pid + "\n");
+            assertThat(result.stdout()).isEmpty();
         }
     }
 
     @Test
-    void notAJvm() throws Exception {
-        try (Child sleep = Child.start(List.of("sleep", "600"))) {
-            Result result = cli(JDK_17, "attach", Long.toString(sleep.pid()));
+    void notAJvm() {
+        try (ChildJvm sleep = ChildJvm.process("sleep", "600")) {
+            Ended result = cli(Jdk.current(), "attach", Long.toString(sleep.pid()));
 
             assertThat(result.exit()).as(result.toString()).isEqualTo(2);
-            assertThat(result.err()).isEqualTo("portagent: process " + sleep.pid()
+            assertThat(result.stderr()).isEqualTo("portagent: process " + sleep.pid()
                     + " is not a Java virtual machine: sleep 600\n");
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource(JDKS)
-    void attachDisabled(Path jdk) throws Exception {
+    void attachDisabled(Jdk jdk) throws Exception {
         refusedForAFlag(jdk, "-XX:+DisableAttachMechanism", pid -> "portagent: JVM " + pid + " was started with"
-                + " -XX:+DisableAttachMechanism, so no tool can attach to it; start it with -javaagent:" + JAR
-                + " instead\n");
+                + " -XX:+DisableAttachMechanism, so no tool can attach to it; start it with -javaagent:"
+                + ChildJvm.agentJar() + " instead\n");
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource(JDKS)
-    void dynamicAgentLoadingDisabled(Path jdk) throws Exception {
+    void dynamicAgentLoadingDisabled(Jdk jdk) throws Exception {
         refusedForAFlag(jdk, "-XX:-EnableDynamicAgentLoading", pid -> "portagent: JVM " + pid + " was started with"
                 + " -XX:-EnableDynamicAgentLoading, which forbids loading an agent into it while it runs;"
-                + " start it with -javaagent:" + JAR + " instead, or without that flag\n");
+                + " start it with -javaagent:" + ChildJvm.agentJar() + " instead, or without that flag\n");
     }
 
     /**
      * On the command line /proc shows the flag before any attempt; in an @argfile it does not, and the
      * message must come from the attach API's own answer.
      */
-    private void refusedForAFlag(Path jdk, String flag, LongFunction<String> message) throws Exception {
-        assumeInstalled(jdk);
+    private void refusedForAFlag(Jdk jdk, String flag, LongFunction<String> message) throws Exception {
+        jdk.assumePresent();
         Path argfile = Files.writeString(dir.resolve("args"), flag + "\n");
-        try (Child visible = Child.jvm(jdk, List.of(flag), HoldingApp.class);
-             Child hidden = Child.jvm(jdk, List.of("@" + argfile), HoldingApp.class)) {
-            visible.expect("ready");
-            hidden.expect("ready");
-            for (Child app : List.of(visible, hidden)) {
-                Result result = cli(jdk, "attach", Long.toString(app.pid()));
+        try (ChildJvm visible = app(jdk, HoldingApp.class).jvmArgs(flag).start();
+             ChildJvm hidden = app(jdk, HoldingApp.class).jvmArgs("@" + argfile).start()) {
+            visible.nextLine(READY, TIMEOUT);
+            hidden.nextLine(READY, TIMEOUT);
+            for (ChildJvm app : List.of(visible, hidden)) {
+                Ended result = cli(jdk, "attach", Long.toString(app.pid()));
 
                 assertThat(result.exit()).as(result.toString()).isEqualTo(2);
-                assertThat(result.err()).isEqualTo(message.apply(app.pid()));
+                assertThat(result.stderr()).isEqualTo(message.apply(app.pid()));
                 app.send("exit");
-                assertThat(app.awaitExit()).as("the JVM ran on untouched").isEmpty();
+                app.awaitExit(TIMEOUT);
+                assertThat(app.stderr()).as("the JVM ran on untouched").isEmpty();
             }
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource(JDKS)
-    void badOptionsAreRefusedBeforeAttachingWithTheAgentsMessage(Path jdk) throws Exception {
-        assumeInstalled(jdk);
-        try (Child app = Child.jvm(jdk, List.of(), HoldingApp.class);
-             Child withBadEnvironment = Child.jvm(jdk, List.of(), HoldingApp.class, Map.of("PORTAGENT_STACK", "abc"))) {
-            app.expect("ready");
-            withBadEnvironment.expect("ready");
+    void badOptionsAreRefusedBeforeAttachingWithTheAgentsMessage(Jdk jdk) {
+        jdk.assumePresent();
+        try (ChildJvm app = app(jdk, HoldingApp.class).start();
+             ChildJvm withBadEnvironment = app(jdk, HoldingApp.class).env("PORTAGENT_STACK", "abc").start()) {
+            app.nextLine(READY, TIMEOUT);
+            withBadEnvironment.nextLine(READY, TIMEOUT);
 
-            Result bad = cli(jdk, "attach", Long.toString(app.pid()), "stack=abc");
-            Result badThere = cli(jdk, "attach", Long.toString(withBadEnvironment.pid()));
+            Ended bad = cli(jdk, "attach", Long.toString(app.pid()), "stack=abc");
+            Ended badThere = cli(jdk, "attach", Long.toString(withBadEnvironment.pid()));
 
             assertThat(bad.exit()).as(bad.toString()).isEqualTo(2);
-            assertThat(bad.err()).isEqualTo("portagent: option stack=abc is not valid: expected a whole number from"
+            assertThat(bad.stderr()).isEqualTo("portagent: option stack=abc is not valid: expected a whole number from"
                     + " 0 to 1024 (0 turns stack capture off)\n");
             assertThat(badThere.exit()).as(badThere.toString()).isEqualTo(2);
-            assertThat(badThere.err()).isEqualTo("portagent: option stack=abc is not valid: expected a whole number"
+            assertThat(badThere.stderr()).isEqualTo("portagent: option stack=abc is not valid: expected a whole number"
                     + " from 0 to 1024 (0 turns stack capture off) (from environment variable PORTAGENT_STACK)\n");
             assertThat(Processes.holdsPortagentJar(app.pid())).as("nothing loaded").isFalse();
             assertThat(Processes.holdsPortagentJar(withBadEnvironment.pid())).as("nothing loaded").isFalse();
@@ -116,34 +116,34 @@ class CliErrorsIT {
     }
 
     /** Needs root, to create two users: one runs the JVM, the other tries to attach to it. */
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource(JDKS)
-    void aJvmOfAnotherUser(Path jdk) throws Exception {
-        assumeInstalled(jdk);
+    void aJvmOfAnotherUser(Jdk jdk) {
+        jdk.assumePresent();
         Assumptions.assumeTrue(Processes.selfUid() == 0, "skipped: not root, cannot run JVMs as other users");
         Assumptions.assumeTrue(user("pa-alice") && user("pa-bob"), "skipped: useradd failed");
-        try (Child app = Child.start(List.of("runuser", "-u", "pa-alice", "--", java(jdk), "-cp",
-                CliHarness.TEST_CLASSES.toString(), HoldingApp.class.getName()))) {
-            long pid = Long.parseLong(Child.field(app.expect("ready"), "pid"));
+        try (ChildJvm app = app(jdk, HoldingApp.class).launcher("runuser", "-u", "pa-alice", "--").start()) {
+            // runuser waits for java rather than exec it: the JVM's pid is the one it prints
+            long pid = Long.parseLong(app.nextLine(READY, TIMEOUT).group(1));
             try {
-                Result bob = CliHarness.run(List.of("runuser", "-u", "pa-bob", "--", java(jdk), "-jar", JAR.toString(),
-                        "attach", Long.toString(pid)));
-                Result root = cli(jdk, "attach", Long.toString(pid));
+                Ended bob = ChildJvm.on(jdk).launcher("runuser", "-u", "pa-bob", "--").jar(ChildJvm.agentJar())
+                        .args("attach", Long.toString(pid)).run(TIMEOUT);
+                Ended root = cli(jdk, "attach", Long.toString(pid));
 
                 assertThat(bob.exit()).as(bob.toString()).isEqualTo(2);
-                assertThat(bob.err()).isEqualTo("portagent: JVM " + pid + " runs as user pa-alice, and only that user"
+                assertThat(bob.stderr()).isEqualTo("portagent: JVM " + pid + " runs as user pa-alice, and only that user"
                         + " or root may attach to it: run this command as pa-alice (sudo -u pa-alice ...) or as root\n");
                 assertThat(root.exit()).as(root.toString()).isZero();
-                assertThat(root.out()).contains("is recording in JVM " + pid);
+                assertThat(root.stdout()).contains("is recording in JVM " + pid);
             } finally {
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
             }
         }
     }
 
-    private static boolean user(String name) throws Exception {
-        return CliHarness.run(List.of("id", name)).exit() == 0
-                || CliHarness.run(List.of("useradd", "-M", "-s", "/usr/sbin/nologin", name)).exit() == 0;
+    private static boolean user(String name) {
+        return ChildJvm.run(TIMEOUT, "id", name).exit() == 0
+                || ChildJvm.run(TIMEOUT, "useradd", "-M", "-s", "/usr/sbin/nologin", name).exit() == 0;
     }
 
     private static long unusedPid() throws Exception {

@@ -1,11 +1,11 @@
 package dev.portagent.e2e;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.URISyntaxException;
@@ -28,9 +28,10 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * A child JVM started as {@code java [jvmArgs] [-javaagent:JAR[=OPTIONS]] -cp CLASSPATH MAIN args...},
- * with its stdout and stderr captured in full. Use in try-with-resources: {@link #close()} kills it, so a
- * failing test leaves no process behind.
+ * A child JVM started as {@code java [jvmArgs] [-javaagent:JAR[=OPTIONS]] -cp CLASSPATH MAIN args...}
+ * (or {@code -jar JAR args...}), with its stdout and stderr captured in full. Use in try-with-resources:
+ * {@link #close()} kills it, so a failing test leaves no process behind. {@link #process} starts a child
+ * that is no JVM, for the tests that need one, with the same reading and the same clean-up.
  */
 public final class ChildJvm implements AutoCloseable {
 
@@ -57,6 +58,22 @@ public final class ChildJvm implements AutoCloseable {
 
     public static Builder on(Jdk jdk) {
         return new Builder(jdk);
+    }
+
+    /** A child that is no JVM, such as {@code sleep} or {@code python3}. */
+    public static ChildJvm process(String... command) {
+        try {
+            return new ChildJvm(List.of(command), null, Map.of());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + List.of(command), e);
+        }
+    }
+
+    /** Runs a command that is no JVM to its end. */
+    public static Ended run(Duration timeout, String... command) {
+        try (ChildJvm child = process(command)) {
+            return child.ended(timeout);
+        }
     }
 
     /** The compiled test classes, which hold the child applications. */
@@ -98,10 +115,10 @@ public final class ChildJvm implements AutoCloseable {
         return chosen;
     }
 
-    /** The built agent jar, which must exist. */
+    /** The built agent jar, which must exist; absolute, as the command line names it in its messages. */
     public static Path agentJar() {
         String configured = System.getProperty("portagent.jar");
-        Path jar = configured != null ? Path.of(configured) : targetDir().resolve("portagent.jar");
+        Path jar = (configured != null ? Path.of(configured) : targetDir().resolve("portagent.jar")).toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("no agent jar at " + jar + " (the package phase builds it: run mvn verify)");
         }
@@ -150,6 +167,30 @@ public final class ChildJvm implements AutoCloseable {
         return matcher.toMatchResult();
     }
 
+    /**
+     * The next stdout line, after the one this method returned last, which must match {@code regex}
+     * (found, as in {@link #awaitLine(String, Duration)}). For a child that answers each command with one
+     * line: an answer is then never mistaken for the same answer to an earlier command, and an answer out
+     * of turn fails the test.
+     */
+    public MatchResult nextLine(String regex, Duration timeout) {
+        Optional<String> line = stdout.next(timeout);
+        if (line.isEmpty()) {
+            if (stdout.ended()) {
+                awaitQuietly(Duration.ofSeconds(5));
+                throw new AssertionError("stdout ended before a line matching " + regex + "\n" + describe());
+            }
+            throw new AssertionError("no next stdout line within " + timeout + " (wanted " + regex + ")\n"
+                    + describe());
+        }
+        Matcher matcher = Pattern.compile(regex).matcher(line.get());
+        if (!matcher.find()) {
+            throw new AssertionError("the next stdout line is \"" + line.get() + "\", not one matching " + regex
+                    + "\n" + describe());
+        }
+        return matcher.toMatchResult();
+    }
+
     /** Writes a line to the child's stdin. */
     public void send(String line) {
         try {
@@ -173,6 +214,20 @@ public final class ChildJvm implements AutoCloseable {
             throw new AssertionError("interrupted while waiting for " + pid(), e);
         }
         return process.exitValue();
+    }
+
+    /** Waits for the exit, as {@link #awaitExit}, and keeps what the child left. */
+    public Ended ended(Duration timeout) {
+        int exit = awaitExit(timeout);
+        return new Ended(exit, stdout(), stderr(), describe());
+    }
+
+    /** A child that has run to its end: exit code, all it printed, and {@link #describe()} for messages. */
+    public record Ended(int exit, String stdout, String stderr, String description) {
+        @Override
+        public String toString() {
+            return description;
+        }
     }
 
     private void awaitQuietly(Duration timeout) {
@@ -204,7 +259,7 @@ public final class ChildJvm implements AutoCloseable {
     /** Command, state and output, for assertion messages. */
     public String describe() {
         String state = process.isAlive() ? "running" : "exited " + process.exitValue();
-        return "child JVM " + pid() + " (" + state + "): " + String.join(" ", command)
+        return "child " + pid() + " (" + state + "): " + String.join(" ", command)
                 + "\n--- stdout ---\n" + stdout() + "--- stderr ---\n" + stderr() + "---";
     }
 
@@ -227,6 +282,7 @@ public final class ChildJvm implements AutoCloseable {
         private final List<String> launcher = new ArrayList<>();
         private String agentArg;
         private String mainClass;
+        private Path jar;
         private Path directory;
         private final Map<String, String> env = new HashMap<>();
 
@@ -268,15 +324,31 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
+        /** Runs {@code java -jar jar} instead of a main class. */
+        public Builder jar(Path jar) {
+            this.jar = jar;
+            return this;
+        }
+
         public Builder args(String... args) {
             this.args.addAll(List.of(args));
             return this;
         }
 
-        /** A command that execs java in its own place, such as setpriv: {@link #pid()} stays the JVM's. */
+        /**
+         * A command that runs java as another user or so: with one that execs java in its own place, such
+         * as setpriv, {@link #pid()} stays the JVM's; with runuser, which waits for it, it is runuser's.
+         */
         public Builder launcher(String... command) {
             this.launcher.addAll(List.of(command));
             return this;
+        }
+
+        /** Starts the child and waits for its end. */
+        public Ended run(Duration timeout) {
+            try (ChildJvm child = start()) {
+                return child.ended(timeout);
+            }
         }
 
         /** Working directory of the child; the test's own by default. */
@@ -291,11 +363,16 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
+        public Builder env(Map<String, String> variables) {
+            env.putAll(variables);
+            return this;
+        }
+
         /** Starts the child; a test on a missing JDK is skipped here if it did not skip itself. */
         public ChildJvm start() {
             jdk.assumePresent();
-            if (mainClass == null) {
-                throw new IllegalStateException("no main class");
+            if ((mainClass == null) == (jar == null)) {
+                throw new IllegalStateException("give a main class or a jar, one of them");
             }
             List<String> command = new ArrayList<>(launcher);
             command.add(jdk.javaExecutable().toString());
@@ -307,7 +384,12 @@ public final class ChildJvm implements AutoCloseable {
                 command.add("-cp");
                 command.add(classpath.stream().map(Path::toString).collect(Collectors.joining(File.pathSeparator)));
             }
-            command.add(mainClass);
+            if (jar != null) {
+                command.add("-jar");
+                command.add(jar.toString());
+            } else {
+                command.add(mainClass);
+            }
             command.addAll(args);
             try {
                 return new ChildJvm(command, directory, env);
@@ -317,9 +399,15 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** One output stream of the child, read to the end by a daemon thread, lines kept for waiters. */
+    /**
+     * One output stream of the child, read to the end by a daemon thread: the text exactly as written
+     * (a missing last newline shows), and its lines for waiters.
+     */
     private static final class Output {
+        private final StringBuilder text = new StringBuilder();
         private final List<String> lines = new ArrayList<>();
+        private int lineStart;
+        private int nextLine;
         private boolean ended;
 
         Output(String name, InputStream in, long pid) {
@@ -329,10 +417,14 @@ public final class ChildJvm implements AutoCloseable {
         }
 
         private void readAll(InputStream in) {
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                for (String line; (line = reader.readLine()) != null; ) {
+            char[] buffer = new char[8192];
+            try (Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+                for (int n; (n = reader.read(buffer)) >= 0; ) {
                     synchronized (this) {
-                        lines.add(line);
+                        text.append(buffer, 0, n);
+                        for (int newline; (newline = text.indexOf("\n", lineStart)) >= 0; lineStart = newline + 1) {
+                            lines.add(stripCarriageReturn(text.substring(lineStart, newline)));
+                        }
                         notifyAll();
                     }
                 }
@@ -340,16 +432,32 @@ public final class ChildJvm implements AutoCloseable {
                 // the stream was closed under us by close(): what we read is all there is
             } finally {
                 synchronized (this) {
+                    if (lineStart < text.length()) {
+                        lines.add(stripCarriageReturn(text.substring(lineStart)));
+                    }
                     ended = true;
                     notifyAll();
                 }
             }
         }
 
+        private static String stripCarriageReturn(String line) {
+            return line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
+        }
+
         synchronized String text() {
-            StringBuilder text = new StringBuilder();
-            lines.forEach(line -> text.append(line).append('\n'));
             return text.toString();
+        }
+
+        /** The line after the one this returned last; empty when the stream ends or time runs out first. */
+        synchronized Optional<String> next(Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (nextLine >= lines.size()) {
+                if (ended || !waitUntil(deadline)) {
+                    return Optional.empty();
+                }
+            }
+            return Optional.of(lines.get(nextLine++));
         }
 
         /** Waits for a matching line; empty when the stream ends or time runs out first. */

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.opentest4j.TestAbortedException;
 
-/** Self-test of the end-to-end harness with plain child JVMs (no agent). */
+/** Self-test of the end-to-end harness with plain child JVMs (no agent) and a shell. */
 class ChildJvmTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -70,6 +70,25 @@ class ChildJvmTest {
                     .hasMessageContaining("exited 1")
                     .hasMessageContaining("no.such.Main");
         }
+    }
+
+    @Test
+    void nextLineTakesAnswersInTurnAndFailsOnOneOutOfTurn() {
+        try (ChildJvm child = ChildJvm.process("sh", "-c", "echo 'answer 1'; echo 'answer 2'; echo other; read x")) {
+            assertThat(child.nextLine("^answer (\\d+)$", TIMEOUT).group(1)).isEqualTo("1");
+            assertThat(child.nextLine("^answer (\\d+)$", TIMEOUT).group(1)).isEqualTo("2");
+            assertThatThrownBy(() -> child.nextLine("^answer", TIMEOUT)).isInstanceOf(AssertionError.class)
+                    .hasMessageContaining("the next stdout line is \"other\", not one matching ^answer");
+        }
+    }
+
+    @Test
+    void runKeepsTheExitCodeAndTheOutputToTheLastCharacter() {
+        ChildJvm.Ended ended = ChildJvm.run(TIMEOUT, "sh", "-c", "printf 'one\\ntwo'; printf 'err\\n' >&2; exit 4");
+
+        assertThat(ended.exit()).as(ended.toString()).isEqualTo(4);
+        assertThat(ended.stdout()).isEqualTo("one\ntwo");
+        assertThat(ended.stderr()).isEqualTo("err\n");
     }
 
     @Test

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Assumptions;
 public record Jdk(String name, Path home, int feature, boolean present) {
 
     /** The JDK running the tests. */
-    static Jdk current() {
+    public static Jdk current() {
         return new Jdk("jdk" + Runtime.version().feature() + " (current)", Path.of(System.getProperty("java.home")),
                 Runtime.version().feature(), true);
     }

@@ -3,10 +3,11 @@ package dev.portagent.jmx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.portagent.e2e.ChildJvm;
+import dev.portagent.e2e.Jdk;
 import dev.portagent.jmx.apps.OwnLogManagerApp;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import javax.management.MBeanServerConnection;
 import org.junit.jupiter.api.Test;
@@ -24,16 +25,19 @@ class LateRegistrationIT {
     Path dir;
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.portagent.jmx.ChildJvm#jdks")
-    void anApplicationThatSetsItsOwnLogManagerInMainKeepsItAndTheMBeanComes(String jdk, Path javaHome)
-            throws Exception {
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void anApplicationThatSetsItsOwnLogManagerInMainKeepsItAndTheMBeanComes(Jdk jdk) throws Exception {
+        jdk.assumePresent();
         Path classLog = dir.resolve("classes.txt");
-        try (ChildJvm child = ChildJvm.start(javaHome, dir,
-                List.of(ChildJvm.agent(""), "-Xlog:class+load=info:file=" + classLog), OwnLogManagerApp.class)) {
-            assertThat(child.expect("logmanager")).isEqualTo(OwnLogManagerApp.AppLogManager.class.getName());
-            int port = Integer.parseInt(child.expect("ready"));
-            MBeanServerConnection jmx = child.jmx();
-            await().atMost(Duration.ofSeconds(ChildJvm.PATIENCE_SECONDS)).until(() -> jmx.isRegistered(PortsMBeanIT.NAME));
+        try (ChildJvm child = ChildJvm.on(jdk).directory(dir).jvmArgs("-Xlog:class+load=info:file=" + classLog)
+                .agent().classpath(ChildJvm.testClasspath())
+                .mainClass(OwnLogManagerApp.class).start();
+             BareJmx bare = new BareJmx(child)) {
+            assertThat(child.nextLine("^logmanager (.*)$", BareJmx.PATIENCE).group(1))
+                    .isEqualTo(OwnLogManagerApp.AppLogManager.class.getName());
+            int port = Integer.parseInt(child.nextLine("^ready (\\d+)$", BareJmx.PATIENCE).group(1));
+            MBeanServerConnection jmx = bare.connection();
+            await().atMost(BareJmx.PATIENCE).until(() -> jmx.isRegistered(PortsMBeanIT.NAME));
             assertThat((String[]) jmx.getAttribute(PortsMBeanIT.NAME, "Table"))
                     .anySatisfy(line -> assertThat(line).contains(":" + port, "OwnLogManagerApp.main"));
 
@@ -45,7 +49,7 @@ class LateRegistrationIT {
                     || line.contains(" java.util.logging.") || line.contains(" java.lang.management."));
 
             child.send("exit");
-            assertThat(child.waitForExit()).isZero();
+            assertThat(child.awaitExit(BareJmx.PATIENCE)).as(child::describe).isZero();
             assertThat(child.stderr()).isEmpty();
         }
     }
@@ -57,10 +61,11 @@ class LateRegistrationIT {
     @Test
     void anAgentThatTouchesTheMBeanServerInPremainBreaksTheSameApplication() throws Exception {
         Path rules = Files.writeString(dir.resolve("rules.yml"), "rules:\n- pattern: \".*\"\n");
-        try (ChildJvm child = ChildJvm.start(Path.of(System.getProperty("java.home")), dir,
-                List.of(PrometheusExporterIT.exporterAgent(PrometheusExporterIT.freePort(), rules)),
-                OwnLogManagerApp.class)) {
-            assertThat(child.expect("logmanager")).isEqualTo("java.util.logging.LogManager");
+        try (ChildJvm child = ChildJvm.on(Jdk.current()).directory(dir)
+                .jvmArgs(PrometheusExporterIT.exporterAgent(PrometheusExporterIT.freePort(), rules))
+                .classpath(ChildJvm.testClasspath()).mainClass(OwnLogManagerApp.class).start()) {
+            assertThat(child.nextLine("^logmanager (.*)$", BareJmx.PATIENCE).group(1))
+                    .isEqualTo("java.util.logging.LogManager");
             child.send("exit");
         }
     }

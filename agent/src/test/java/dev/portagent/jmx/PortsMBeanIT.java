@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.portagent.e2e.ChildJvm;
+import dev.portagent.e2e.Jdk;
 import dev.portagent.jmx.apps.PortsApp;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -44,13 +45,16 @@ class PortsMBeanIT {
     Path dir;
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.portagent.jmx.ChildJvm#jdks")
-    void everyAttributeOperationAndNotificationReachesABareClient(String jdk, Path javaHome) throws Exception {
-        try (ChildJvm child = ChildJvm.start(javaHome, dir,
-                List.of(ChildJvm.agent("notify=all,warnAt=1,report=" + dir.resolve("exit.json"))), PortsApp.class)) {
-            int listenerPort = Integer.parseInt(child.expect("ready"));
-            MBeanServerConnection jmx = child.jmx();
-            await().atMost(Duration.ofSeconds(ChildJvm.PATIENCE_SECONDS)).until(() -> jmx.isRegistered(NAME));
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void everyAttributeOperationAndNotificationReachesABareClient(Jdk jdk) throws Exception {
+        jdk.assumePresent();
+        try (ChildJvm child = ChildJvm.on(jdk).directory(dir)
+                .agent("notify=all,warnAt=1,report=" + dir.resolve("exit.json")).classpath(ChildJvm.testClasspath())
+                .mainClass(PortsApp.class).start();
+             BareJmx bare = new BareJmx(child)) {
+            int listenerPort = Integer.parseInt(child.nextLine("^ready (\\d+)$", BareJmx.PATIENCE).group(1));
+            MBeanServerConnection jmx = bare.connection();
+            await().atMost(BareJmx.PATIENCE).until(() -> jmx.isRegistered(NAME));
 
             described(jmx.getMBeanInfo(NAME));
 
@@ -75,17 +79,17 @@ class PortsMBeanIT {
             jmx.addNotificationListener(NAME, (n, handback) -> notifications.add(n), null, null);
 
             child.send("connect 2");
-            child.expect("connected");
+            child.nextLine("^connected \\d+$", BareJmx.PATIENCE);
             List<Notification> opened = next(notifications, 4, "portagent.socket.open");
             assertThat(opened).extracting(n -> ((CompositeData) n.getUserData()).get("role"))
                     .containsExactlyInAnyOrder("connect", "connect", "accept", "accept");
             child.send("close");
-            child.expect("closed");
+            child.nextLine("^closed \\d+$", BareJmx.PATIENCE);
             assertThat(next(notifications, 4, "portagent.socket.close"))
                     .allSatisfy(n -> assertThat(((CompositeData) n.getUserData()).get("state")).isEqualTo("closed"));
 
             child.send("fixed");
-            int fixedPort = Integer.parseInt(child.expect("fixed"));
+            int fixedPort = Integer.parseInt(child.nextLine("^fixed (\\d+)$", BareJmx.PATIENCE).group(1));
             Notification fixed = next(notifications, 1, "portagent.port.fixedInEphemeralRange").get(0);
             assertThat(((CompositeData) fixed.getUserData()).get("port")).isEqualTo(fixedPort);
             assertThat(fixed.getMessage()).contains(String.valueOf(fixedPort), "ephemeral range");
@@ -96,7 +100,7 @@ class PortsMBeanIT {
             int rangeSize = (Integer) jmx.getAttribute(NAME, "EphemeralRangeHigh")
                     - (Integer) jmx.getAttribute(NAME, "EphemeralRangeLow") + 1;
             child.send("connect " + (rangeSize / 100 + 1));
-            child.expect("connected");
+            child.nextLine("^connected \\d+$", BareJmx.PATIENCE);
             Notification pressure = next(notifications, 1, "portagent.ephemeral.pressure").get(0);
             CompositeData p = (CompositeData) pressure.getUserData();
             assertThat(p.get("above")).isEqualTo(true);
@@ -107,8 +111,8 @@ class PortsMBeanIT {
                     .anySatisfy(w -> assertThat(w.get("type")).isEqualTo("EPHEMERAL_PORT_PRESSURE"));
 
             child.send("exit");
-            child.expect("bye");
-            assertThat(child.waitForExit()).isZero();
+            child.nextLine("^bye$", BareJmx.PATIENCE);
+            assertThat(child.awaitExit(BareJmx.PATIENCE)).as(child::describe).isZero();
             assertThat(child.stderr()).as("the agent prints nothing").isEmpty();
             assertThat(Files.readString(dir.resolve("exit.json"))).contains("EPHEMERAL_PORT_PRESSURE");
         }
@@ -172,7 +176,7 @@ class PortsMBeanIT {
         List<Notification> found = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         while (found.size() < count) {
-            Notification n = queue.poll(ChildJvm.PATIENCE_SECONDS, TimeUnit.SECONDS);
+            Notification n = queue.poll(BareJmx.PATIENCE.toSeconds(), TimeUnit.SECONDS);
             if (n == null) {
                 throw new AssertionError("got " + found.size() + " of " + count + " " + type + "; other types: " + skipped);
             }

@@ -3,6 +3,8 @@ package dev.portagent.jmx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.portagent.e2e.ChildJvm;
+import dev.portagent.e2e.Jdk;
 import dev.portagent.jmx.apps.PortsApp;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -11,17 +13,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,20 +38,22 @@ class PrometheusExporterIT {
     Path dir;
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.portagent.jmx.ChildJvm#jdks")
-    void theExporterScrapesPortagentsCountersAndListeningPorts(String jdk, Path javaHome) throws Exception {
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void theExporterScrapesPortagentsCountersAndListeningPorts(Jdk jdk) throws Exception {
+        jdk.assumePresent();
         int metricsPort = freePort();
         // portagent first: it then also records the exporter's own HTTP port.
-        try (ChildJvm child = ChildJvm.start(javaHome, dir,
-                List.of(ChildJvm.agent(""), exporterAgent(metricsPort, RULES)), PortsApp.class)) {
-            int appPort = Integer.parseInt(child.expect("ready"));
+        try (ChildJvm child = ChildJvm.on(jdk).directory(dir)
+                .jvmArgs("-javaagent:" + ChildJvm.agentJar(), exporterAgent(metricsPort, RULES))
+                .classpath(ChildJvm.testClasspath()).mainClass(PortsApp.class).start()) {
+            int appPort = Integer.parseInt(child.nextLine("^ready (\\d+)$", BareJmx.PATIENCE).group(1));
             child.send("connect 3");
-            child.expect("connected");
+            child.nextLine("^connected \\d+$", BareJmx.PATIENCE);
 
             HttpClient http = HttpClient.newHttpClient();
             HttpRequest scrape = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build();
             Map<String, String> samples = new TreeMap<>();
-            await().atMost(Duration.ofSeconds(ChildJvm.PATIENCE_SECONDS)).ignoreExceptions().until(() -> {
+            await().atMost(BareJmx.PATIENCE).ignoreExceptions().until(() -> {
                 samples.clear();
                 samples.putAll(samples(http.send(scrape, HttpResponse.BodyHandlers.ofString()).body()));
                 return samples.containsKey("portagent_open_sockets");
@@ -81,7 +81,7 @@ class PrometheusExporterIT {
                     "portagent_ephemeral_pressure_percent");
 
             child.send("exit");
-            assertThat(child.waitForExit()).isZero();
+            assertThat(child.awaitExit(BareJmx.PATIENCE)).as(child::describe).isZero();
         }
     }
 
@@ -97,13 +97,8 @@ class PrometheusExporterIT {
         return samples;
     }
 
-    static String exporterAgent(int port, Path rules) throws IOException {
-        Path jar;
-        try (Stream<Path> libs = Files.list(ChildJvm.E2E_LIBS)) {
-            jar = libs.filter(p -> p.getFileName().toString().startsWith("jmx_prometheus_javaagent-")).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("no jmx_prometheus_javaagent in " + ChildJvm.E2E_LIBS
-                            + ": run mvn verify, which copies it there"));
-        }
+    static String exporterAgent(int port, Path rules) {
+        Path jar = ChildJvm.libs("jmx_prometheus_javaagent-").get(0);
         return "-javaagent:" + jar.toAbsolutePath() + "=127.0.0.1:" + port + ":" + rules.toAbsolutePath();
     }
 

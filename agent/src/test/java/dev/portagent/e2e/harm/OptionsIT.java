@@ -3,16 +3,20 @@ package dev.portagent.e2e.harm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.portagent.e2e.ChildJvm;
 import dev.portagent.e2e.Jdk;
 import dev.portagent.e2e.apps.HarmExits;
 import dev.portagent.options.AgentOptions;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -35,8 +39,16 @@ class OptionsIT {
     @TempDir
     Path dir;
 
-    /** A mistake: how it is made (agent arguments with the report path, extra JVM arguments) and the line it earns. */
-    record Mistake(String name, Function<Path, String> agentArgs, List<String> jvmArgs, String line) {
+    /**
+     * A mistake: how it is made (agent arguments with the report path, extra JVM arguments, environment
+     * variables) and the line it earns.
+     */
+    record Mistake(String name, Function<Path, String> agentArgs, List<String> jvmArgs, Map<String, String> env,
+                   String line) {
+        Mistake(String name, Function<Path, String> agentArgs, List<String> jvmArgs, String line) {
+            this(name, agentArgs, jvmArgs, Map.of(), line);
+        }
+
         @Override
         public String toString() {
             return name;
@@ -58,7 +70,17 @@ class OptionsIT {
                                 + " give each option once"),
                 new Mistake("bad system property", report -> "report=" + report, List.of("-Dportagent.history=lots"),
                         "portagent: option history=lots is not valid: expected a whole number from 0 to 10000000"
-                                + " (from system property portagent.history)"));
+                                + " (from system property portagent.history)"),
+                // The environment is where a container's or a service manager's settings come from, so the
+                // line must name the variable: the command line shows no option at all.
+                new Mistake("bad environment variable", report -> "report=" + report, List.of(),
+                        Map.of("PORTAGENT_STACK", "lots"),
+                        "portagent: option stack=lots is not valid: expected a whole number from 0 to 1024"
+                                + " (0 turns stack capture off) (from environment variable PORTAGENT_STACK)"),
+                new Mistake("bad underscored environment variable", report -> "report=" + report, List.of(),
+                        Map.of("PORTAGENT_REPORT_INTERVAL", "-1"),
+                        "portagent: option reportInterval=-1 is not valid: expected a whole number from 0 to 86400"
+                                + " (0 turns periodic reports off) (from environment variable PORTAGENT_REPORT_INTERVAL)"));
         return EveryJdk.times(mistakes);
     }
 
@@ -67,9 +89,8 @@ class OptionsIT {
     void aBadOptionIsOneLineAndTheApplicationRunsWithoutTheAgent(Jdk jdk, Mistake mistake) {
         jdk.assumePresent();
         Path report = dir.resolve("ports.json");
-        try (ChildJvm child = ChildJvm.on(jdk).jvmArgs(mistake.jvmArgs().toArray(String[]::new))
-                .agent(mistake.agentArgs().apply(report)).classpath(ChildJvm.testClasspath())
-                .mainClass(HarmExits.class).args("exit", Integer.toString(APP_EXIT)).start()) {
+        try (ChildJvm child = exitingApp(jdk, mistake.agentArgs().apply(report))
+                .jvmArgs(mistake.jvmArgs().toArray(String[]::new)).env(mistake.env()).start()) {
 
             assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isEqualTo(APP_EXIT);
             assertThat(child.stdout()).as(child::describe).startsWith("PORT ");
@@ -78,12 +99,54 @@ class OptionsIT {
         }
     }
 
+    /** Options from the environment, and the options the report says were in force because of them. */
+    record Environment(String name, Function<Path, String> agentArgs, Function<Path, Map<String, String>> env,
+                       Map<String, String> effective) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Arguments> environments() {
+        List<Environment> environments = List.of(
+                new Environment("good values", report -> null,
+                        report -> Map.of("PORTAGENT_REPORT", report.toString(), "PORTAGENT_STACK", "0",
+                                "PORTAGENT_WARN_AT", "50"),
+                        Map.of("stack", "0", "warnAt", "50")),
+                // Only the value in force is checked: a stale variable that an agent argument overrides is no mistake.
+                new Environment("a bad value overridden by an agent argument", report -> "report=" + report + ",stack=0",
+                        report -> Map.of("PORTAGENT_STACK", "lots"), Map.of("stack", "0")));
+        return EveryJdk.times(environments);
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("environments")
+    void optionsFromTheEnvironmentAreHonoured(Jdk jdk, Environment environment) {
+        jdk.assumePresent();
+        Path report = dir.resolve("ports.json");
+        int port;
+        try (ChildJvm child = exitingApp(jdk, environment.agentArgs().apply(report))
+                .env(environment.env().apply(report)).start()) {
+            port = Integer.parseInt(child.awaitLine("^PORT (\\d+)$", TIMEOUT).group(1));
+
+            assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isEqualTo(APP_EXIT);
+            assertThat(child.stderr()).as(child::describe).isEmpty();
+        }
+        JsonNode written = Reports.read(report);
+        JsonNode options = written.path("agent").path("options");
+        environment.effective().forEach((key, value) -> assertThat(options.path(key).asText()).as(key).isEqualTo(value));
+        // stack=0 is what users set to keep the report small: no frames at all, not just fewer
+        JsonNode listener = Reports.socket(written, "tcp", "listen", port).orElseThrow(
+                () -> new AssertionError("no listener on " + port + " in " + written));
+        assertThat(listener.path("stack").toString()).as("%s", listener).isEqualTo("[]");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.portagent.e2e.Jdks#all")
     void helpPrintsEveryOptionOnStderrAndTheApplicationRunsOn(Jdk jdk) {
         jdk.assumePresent();
-        try (ChildJvm child = ChildJvm.on(jdk).agent("help").classpath(ChildJvm.testClasspath())
-                .mainClass(HarmExits.class).args("exit", Integer.toString(APP_EXIT)).start()) {
+        try (ChildJvm child = exitingApp(jdk, "help").start()) {
 
             assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isEqualTo(APP_EXIT);
             assertThat(child.stdout()).startsWith("PORT ");
@@ -132,7 +195,7 @@ class OptionsIT {
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.portagent.e2e.Jdks#all")
-    void aDirectoryWithoutWritePermissionForANonRootUser(Jdk jdk) throws Exception {
+    void aDirectoryWithoutWritePermissionForANonRootUser(Jdk jdk) throws IOException {
         jdk.assumePresent();
         String[] asNobody = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
         Path readOnly = Files.createDirectory(dir.resolve("read-only"));
@@ -146,6 +209,12 @@ class OptionsIT {
 
             assertSaidAtStartThenAtExit(child, report, "directory " + readOnly + " is not writable");
         }
+    }
+
+    /** HarmExits, which says its port and exits with APP_EXIT, with the agent given these options (or none). */
+    private static ChildJvm.Builder exitingApp(Jdk jdk, String agentArgs) {
+        return ChildJvm.on(jdk).agent(agentArgs).classpath(ChildJvm.testClasspath()).mainClass(HarmExits.class)
+                .args("exit", Integer.toString(APP_EXIT));
     }
 
     private static void assertSaidAtStartThenAtExit(ChildJvm child, Path report, String problem) {
@@ -164,19 +233,18 @@ class OptionsIT {
     }
 
     /** Skips, saying why, when the non-root user cannot be had or cannot read what the child needs. */
-    private static void assumeCanRun(String[] asUser, Path... paths) throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>(List.of(asUser));
+    private static void assumeCanRun(String[] asUser, Path... paths) {
+        List<String> command = new ArrayList<>(List.of(asUser));
         command.addAll(List.of("sh", "-c", "for p; do test -r \"$p\" || exit 1; done", "sh"));
         Stream.of(paths).map(Path::toString).forEach(command::add);
-        Process probe;
+        ChildJvm.Ended probe;
         try {
-            probe = new ProcessBuilder(command).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            Assumptions.abort("skipped: cannot run a child as another user (" + e.getMessage() + ")");
+            probe = ChildJvm.run(TIMEOUT, command.toArray(String[]::new));
+        } catch (UncheckedIOException e) {
+            Assumptions.abort("skipped: cannot run a child as another user (" + e.getCause().getMessage() + ")");
             return;
         }
-        String output = new String(probe.getInputStream().readAllBytes());
-        Assumptions.assumeTrue(probe.waitFor() == 0, () -> "skipped: user nobody cannot read "
-                + List.of(paths) + " through " + List.of(asUser) + ": " + output);
+        Assumptions.assumeTrue(probe.exit() == 0, () -> "skipped: user nobody cannot read "
+                + List.of(paths) + " through " + List.of(asUser) + ": " + probe.stdout() + probe.stderr());
     }
 }
