@@ -19,6 +19,7 @@ public final class HoldingApp {
     public static void main(String[] args) throws Exception {
         ServerSocket tcp = new ServerSocket(0);
         DatagramSocket udp = new DatagramSocket();
+        OPENED.add(udp); // reachable from a static field, not only from this frame
         say("ready pid=" + ProcessHandle.current().pid() + " tcp=" + tcp.getLocalPort() + " udp=" + udp.getLocalPort());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
         for (String line; (line = in.readLine()) != null; ) {
@@ -32,7 +33,6 @@ public final class HoldingApp {
                 default -> say("unknown " + line);
             }
         }
-        OPENED.add(udp);
     }
 
     private static void open() throws Exception {
