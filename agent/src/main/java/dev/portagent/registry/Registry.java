@@ -147,8 +147,11 @@ public final class Registry {
 
     /** A new socket whose record waits for the JDK's answer. */
     void await(FileDescriptor fd, Awaiting a) {
-        open.put(fd, a);
-        awaiting.increment();
+        // Counted once per entry even if two threads raced on the fd: a count that never returned to
+        // zero would have the digester scan the open map on every pass.
+        if (!(open.put(fd, a) instanceof Awaiting)) {
+            awaiting.increment();
+        }
     }
 
     /** A shown record that waits for the JDK's answer; false when it is no longer open (closed meanwhile). */
