@@ -56,18 +56,42 @@ public final class PortHooks {
         PortListener l = listener;
         if (l != null && fd != null) {
             try {
-                l.bound(family, fd, address, port);
+                // Every caller of Net.bind reads Net.localAddress next (JDK 17 and 25): the port comes with it.
+                if (port == 0) {
+                    l.boundToAnyPort(family, fd, address);
+                } else {
+                    l.bound(family, fd, address, port);
+                }
             } catch (Throwable t) {
                 failed(t);
             }
         }
     }
 
-    public static void connected(ProtocolFamily family, FileDescriptor fd, InetAddress remote, int remotePort, Throwable failure) {
+    /** {@code status} is what Net.connect returned: positive when the connection was made at once. */
+    public static void connected(ProtocolFamily family, FileDescriptor fd, InetAddress remote, int remotePort,
+                                 Throwable failure, int status) {
         PortListener l = listener;
         if (l != null && fd != null) {
             try {
-                l.connected(family, fd, remote, remotePort, failure);
+                // Only a connect made at once is followed by Net.localAddress; one in progress or failed is
+                // not, and must be given its port now.
+                if (failure == null && status > 0) {
+                    l.connectedAtOnce(family, fd, remote, remotePort);
+                } else {
+                    l.connected(family, fd, remote, remotePort, failure);
+                }
+            } catch (Throwable t) {
+                failed(t);
+            }
+        }
+    }
+
+    public static void localAddress(FileDescriptor fd, InetSocketAddress local) {
+        PortListener l = listener;
+        if (l != null && fd != null && local != null) {
+            try {
+                l.localAddress(fd, local);
             } catch (Throwable t) {
                 failed(t);
             }

@@ -17,10 +17,25 @@ public interface PortListener {
     /** A socket was created whose kind a later bind cannot tell: a UDP socket, or a TCP listener. */
     void created(ProtocolFamily family, FileDescriptor fd, boolean udp, boolean listener);
 
+    /** For a port 0 the listener asks the OS which port the kernel chose. */
     void bound(ProtocolFamily family, FileDescriptor fd, InetAddress requestedAddress, int requestedPort);
 
-    /** {@code failure} is null when the connect succeeded or is still in progress. */
+    /** {@code failure} is null when the connect succeeded or is still in progress; the listener asks the OS for the port. */
     void connected(ProtocolFamily family, FileDescriptor fd, InetAddress remote, int remotePort, Throwable failure);
+
+    /**
+     * A bind to port 0, or a connect that completed at once: the JDK reads the socket's local address
+     * right after, on the same thread (Net.localAddress in every caller of Net.bind and, after a
+     * completed connect, of Net.connect, in JDK 17 and 25), and {@link #localAddress} brings its
+     * answer. The listener need not ask the OS a second time.
+     */
+    void boundToAnyPort(ProtocolFamily family, FileDescriptor fd, InetAddress requestedAddress);
+
+    /** See {@link #boundToAnyPort}. */
+    void connectedAtOnce(ProtocolFamily family, FileDescriptor fd, InetAddress remote, int remotePort);
+
+    /** What the JDK's own Net.localAddress(fd) answered, for whatever reason it asked. */
+    void localAddress(FileDescriptor fd, InetSocketAddress local);
 
     void disconnected(FileDescriptor fd);
 

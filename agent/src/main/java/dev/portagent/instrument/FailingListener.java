@@ -53,6 +53,21 @@ final class FailingListener implements PortListener {
     }
 
     @Override
+    public void boundToAnyPort(ProtocolFamily family, FileDescriptor fd, InetAddress requestedAddress) {
+        throw fail();
+    }
+
+    @Override
+    public void connectedAtOnce(ProtocolFamily family, FileDescriptor fd, InetAddress remote, int remotePort) {
+        throw fail();
+    }
+
+    @Override
+    public void localAddress(FileDescriptor fd, InetSocketAddress local) {
+        throw fail();
+    }
+
+    @Override
     public void disconnected(FileDescriptor fd) {
         throw fail();
     }

@@ -52,13 +52,22 @@ final class Hooks {
     }
 
     // Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int): every INET connect. The kernel has
-    // chosen the local port by the time it returns, also when it returns "in progress" or throws.
+    // chosen the local port by the time it returns, also when it returns "in progress" (status <= 0) or throws.
     static final class NetConnectAdvice {
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         static void exit(@Advice.Argument(0) ProtocolFamily family, @Advice.Argument(1) FileDescriptor fd,
                          @Advice.Argument(2) InetAddress remote, @Advice.Argument(3) int remotePort,
-                         @Advice.Thrown Throwable thrown) {
-            PortHooks.connected(family, fd, remote, remotePort, thrown);
+                         @Advice.Thrown Throwable thrown, @Advice.Return int status) {
+            PortHooks.connected(family, fd, remote, remotePort, thrown, status);
+        }
+    }
+
+    // Net.localAddress(FileDescriptor): on 17 and 25 the JDK's own getsockname after every Net.bind, every
+    // Net.connect that returned > 0 and in NioSocketImpl.accept; its answer spares the recorder a second one.
+    static final class NetLocalAddressAdvice {
+        @Advice.OnMethodExit(suppress = Throwable.class)
+        static void exit(@Advice.Argument(0) FileDescriptor fd, @Advice.Return InetSocketAddress local) {
+            PortHooks.localAddress(fd, local);
         }
     }
 

@@ -18,7 +18,9 @@ final class JdkAccess implements JdkSockets {
     // the first use, by the first socket: looking them up in premain would load sun.nio.ch.Net there
     // and make every start weave it, socket or not.
     private static final class Handles {
-        // getsockname(2): the port the kernel chose, for bind(0) and the implicit bind of connect.
+        // getsockname(2): the port the kernel chose, where the JDK does not read it itself (a connect in
+        // progress or failed) or its answer never came. This is the woven Net.localAddress, so the
+        // recorder hears its own question answered too: harmless, a waiting record completes once.
         static final MethodHandle LOCAL_ADDRESS;
         static final boolean IPV6_AVAILABLE;
         // NioSocketImpl keeps its fd in a private field of its own; SocketImpl's protected fields hold

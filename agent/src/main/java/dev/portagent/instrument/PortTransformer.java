@@ -90,7 +90,9 @@ public final class PortTransformer implements ClassFileTransformer {
                     Advice.to(Hooks.NetBindAdvice.class).on(named("bind")
                             .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class))),
                     Advice.to(Hooks.NetConnectAdvice.class).on(named("connect")
-                            .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class))));
+                            .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class))),
+                    Advice.to(Hooks.NetLocalAddressAdvice.class).on(named("localAddress")
+                            .and(takesArguments(FileDescriptor.class))));
         }
 
         private static AsmVisitorWrapper dispatcher() {

@@ -62,7 +62,7 @@ public final class TransformCache {
             EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
     // What decides the woven bytes besides the class itself, when the agent runs from a directory: the
     // advice, the matchers and the hooks the advice calls (Byte Buddy is then the project's dependency).
-    private static final String[] WEAVING_CLASSES = {
+    static final String[] WEAVING_CLASSES = {
         "dev/portagent/instrument/PortTransformer.class",
         "dev/portagent/instrument/PortTransformer$Weaver.class",
         "dev/portagent/instrument/Hooks.class",
@@ -70,6 +70,7 @@ public final class TransformCache {
         "dev/portagent/instrument/Hooks$NetServerSocketAdvice.class",
         "dev/portagent/instrument/Hooks$NetBindAdvice.class",
         "dev/portagent/instrument/Hooks$NetConnectAdvice.class",
+        "dev/portagent/instrument/Hooks$NetLocalAddressAdvice.class",
         "dev/portagent/instrument/Hooks$NioSocketImplAcceptAdvice.class",
         "dev/portagent/instrument/Hooks$SocketChannelAcceptedAdvice.class",
         "dev/portagent/instrument/Hooks$AsyncAcceptedAdvice.class",

@@ -9,8 +9,9 @@ import java.net.StandardProtocolFamily;
 
 /**
  * Turns the hooks' events into records. This runs on the application's thread inside every bind,
- * connect, accept and close: it asks the OS only for a port it does not know yet, takes the stack as
- * a raw Throwable (formatted later by {@link Registry#digest}), and takes no lock.
+ * connect, accept and close: it asks the OS only for a port it does not know yet and the JDK is not
+ * about to read itself, takes the stack as a raw Throwable (formatted later by {@link Registry#digest}),
+ * and takes no lock.
  */
 public final class Recorder implements PortListener {
 
@@ -20,12 +21,22 @@ public final class Recorder implements PortListener {
     private final JdkSockets jdk;
     private final boolean captureStacks;
     private final boolean recordAccepted;
+    // NioSocketImpl.accept reads the accepted socket's local address before the accept hook sees the
+    // socket: the thread's last answer for a socket not known yet waits here for it. Not
+    // ThreadLocal.withInitial: no lambda in a class that loads in premain.
+    private final ThreadLocal<LastAnswer> lastAnswer = new ThreadLocal<>();
+
+    private static final class LastAnswer {
+        FileDescriptor fd;
+        InetSocketAddress local;
+    }
 
     public Recorder(Registry registry, JdkSockets jdk, int stackDepth, boolean recordAccepted) {
         this.registry = registry;
         this.jdk = jdk;
         this.captureStacks = stackDepth > 0;
         this.recordAccepted = recordAccepted;
+        registry.askUnansweredOf(jdk);
     }
 
     @Override
@@ -35,7 +46,7 @@ public final class Recorder implements PortListener {
 
     @Override
     public void bound(ProtocolFamily family, FileDescriptor fd, InetAddress requestedAddress, int requestedPort) {
-        Object known = registry.get(fd);
+        Object known = known(fd);
         if (known instanceof SocketRecord) {
             // A re-bind of a socket we know: the JDK restores a UDP port lost by disconnect() this way.
             return;
@@ -49,22 +60,35 @@ public final class Recorder implements PortListener {
                 port = actual.getPort();
             }
         }
-        SocketRecord.Role role = known == Registry.Pending.LISTENER ? SocketRecord.Role.LISTEN : SocketRecord.Role.BIND;
-        registry.opened(fd, record(known == Registry.Pending.UDP, family, role, local, port, requestedPort,
+        registry.opened(fd, record(known == Registry.Pending.UDP, family, role(known), local, port, requestedPort,
                 requestedPort == 0));
     }
 
     @Override
+    public void boundToAnyPort(ProtocolFamily family, FileDescriptor fd, InetAddress requestedAddress) {
+        Object known = known(fd);
+        if (known instanceof SocketRecord) {
+            return; // as in bound()
+        }
+        registry.await(fd, new Registry.Awaiting(record(known == Registry.Pending.UDP, family, role(known),
+                requestedAddress, 0, 0, true), false));
+    }
+
+    private static SocketRecord.Role role(Object pending) {
+        return pending == Registry.Pending.LISTENER ? SocketRecord.Role.LISTEN : SocketRecord.Role.BIND;
+    }
+
+    @Override
     public void connected(ProtocolFamily family, FileDescriptor fd, InetAddress remote, int remotePort, Throwable failure) {
-        Object known = registry.get(fd);
+        Object known = known(fd);
         SocketRecord r;
         if (known instanceof SocketRecord) {
             r = (SocketRecord) known;
             r.role = SocketRecord.Role.CONNECT;
-            if (failure == null && (r.localAddress == null || r.localAddress.isAnyLocalAddress())) {
+            if (failure == null && boundToWildcard(r)) {
                 refreshLocalAddress(r, fd);
             }
-            peer(r, remote, remotePort);
+            r.peer(remote, remotePort);
             registry.connectedBound(r);
         } else {
             // The kernel bound the socket implicitly; it has its port now, even if the connect failed
@@ -72,7 +96,7 @@ public final class Recorder implements PortListener {
             InetSocketAddress local = jdk.localAddress(fd);
             r = record(known == Registry.Pending.UDP, family, SocketRecord.Role.CONNECT,
                     local == null ? null : local.getAddress(), local == null ? 0 : local.getPort(), 0, true);
-            peer(r, remote, remotePort);
+            r.peer(remote, remotePort);
             registry.opened(fd, r);
         }
         if (failure != null && !r.udp) {
@@ -82,8 +106,62 @@ public final class Recorder implements PortListener {
     }
 
     @Override
-    public void disconnected(FileDescriptor fd) {
+    public void connectedAtOnce(ProtocolFamily family, FileDescriptor fd, InetAddress remote, int remotePort) {
+        Object known = known(fd);
+        if (known instanceof SocketRecord) {
+            SocketRecord r = (SocketRecord) known;
+            r.role = SocketRecord.Role.CONNECT;
+            r.peer(remote, remotePort);
+            registry.connectedBound(r);
+            if (boundToWildcard(r)) {
+                // The kernel chose the local address just now; the answer brings it. Closed meanwhile: no matter.
+                registry.await(fd, r, new Registry.Awaiting(r, true));
+            }
+            return;
+        }
+        SocketRecord r = record(known == Registry.Pending.UDP, family, SocketRecord.Role.CONNECT, null, 0, 0, true);
+        r.remoteAddress = remote;
+        r.remotePort = remotePort;
+        registry.await(fd, new Registry.Awaiting(r, false));
+    }
+
+    @Override
+    public void localAddress(FileDescriptor fd, InetSocketAddress local) {
         Object known = registry.get(fd);
+        if (known instanceof Registry.Awaiting) {
+            registry.answered(fd, (Registry.Awaiting) known, local);
+        } else if (known == null && recordAccepted) {
+            LastAnswer last = lastAnswer.get();
+            if (last == null) {
+                last = new LastAnswer();
+                lastAnswer.set(last);
+            }
+            last.fd = fd;
+            last.local = local;
+        }
+    }
+
+    /**
+     * What the registry holds for the fd. A socket still waiting for the JDK's answer at its next event
+     * never got it: the OS is asked now, as before the answer was used, and the event sees the record.
+     */
+    private Object known(FileDescriptor fd) {
+        Object known = registry.get(fd);
+        if (known instanceof Registry.Awaiting) {
+            registry.answered(fd, (Registry.Awaiting) known, jdk.localAddress(fd));
+            known = registry.get(fd);
+        }
+        return known;
+    }
+
+    private static boolean boundToWildcard(SocketRecord r) {
+        InetAddress local = r.localAddress;
+        return local == null || local.isAnyLocalAddress();
+    }
+
+    @Override
+    public void disconnected(FileDescriptor fd) {
+        Object known = known(fd);
         if (known instanceof SocketRecord) {
             SocketRecord r = (SocketRecord) known;
             r.remoteAddress = null;
@@ -92,18 +170,6 @@ public final class Recorder implements PortListener {
             // The kernel forgets the address connect chose, unless the code had bound to one.
             refreshLocalAddress(r, fd);
         }
-    }
-
-    /**
-     * Socket and SocketChannel turn a wildcard destination into a loopback address; the asynchronous and
-     * datagram channels pass it on, and Linux then connects to the loopback address it also takes as
-     * the source, which is what /proc and ss show as the peer.
-     */
-    private static void peer(SocketRecord r, InetAddress remote, int remotePort) {
-        InetAddress local = r.localAddress;
-        boolean toWildcard = remote != null && remote.isAnyLocalAddress() && local != null && local.isLoopbackAddress();
-        r.remoteAddress = toWildcard ? local : remote;
-        r.remotePort = remotePort;
     }
 
     private void refreshLocalAddress(SocketRecord r, FileDescriptor fd) {
@@ -136,7 +202,14 @@ public final class Recorder implements PortListener {
         FileDescriptor fd = jdk.implFd(socketImpl);
         InetSocketAddress remote = jdk.implRemote(socketImpl);
         if (fd != null && remote != null) {
-            accepted(null, fd, null, remote);
+            LastAnswer last = lastAnswer.get();
+            InetSocketAddress local = null;
+            if (last != null && last.fd == fd) {
+                local = last.local;
+                last.fd = null;
+                last.local = null;
+            }
+            accepted(null, fd, local, remote);
         }
     }
 

@@ -5,6 +5,7 @@ import java.io.FileDescriptor;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -30,6 +31,31 @@ public final class Registry {
 
     /** A socket whose kind a bind cannot tell, created but not yet bound: no port, not reported. */
     enum Pending { UDP, LISTENER }
+
+    /**
+     * A socket whose local address the JDK reads next, on the same thread (its own Net.localAddress after
+     * a bind and after a connect that completed at once): its record waits here for that answer, shown
+     * nowhere and counted nowhere. {@code shown} when the record was already shown and counted (a socket
+     * bound to the wildcard address that connected: only its address changes).
+     */
+    static final class Awaiting {
+        final SocketRecord record;
+        final boolean shown;
+        final long since;
+
+        Awaiting(SocketRecord record, boolean shown) {
+            this.record = record;
+            this.shown = shown;
+            this.since = shown ? System.currentTimeMillis() : record.openedAt;
+        }
+    }
+
+    /**
+     * A socket whose answer has not come after this long gets its address from the OS instead, on the
+     * digester thread; a snapshot asks for every waiting socket at once. In JDK 17 and 25 only a failed
+     * listen() (between bind and Net.localAddress in the server channels) leaves an open socket unanswered.
+     */
+    static final long ANSWER_GRACE_MILLIS = 500;
 
     private static final int MAX_SITES = 10_000;
     private static final int MAX_WARNINGS = 1_000;
@@ -57,6 +83,10 @@ public final class Registry {
     private final LongAdder accepts = new LongAdder();
     private final LongAdder closes = new LongAdder();
     private final LongAdder droppedHistory = new LongAdder();
+    // How many Awaiting entries the open map holds: the digester looks for unanswered ones only when some are.
+    private final LongAdder awaiting = new LongAdder();
+    private volatile JdkSockets os;
+    private long unansweredCheckedAt;
     private final java.util.concurrent.atomic.AtomicLong historySeq = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong ids = new java.util.concurrent.atomic.AtomicLong();
     // Null until the agent's thread sets them; no lambdas here, each one costs premain time.
@@ -114,6 +144,60 @@ public final class Registry {
 
     void opened(FileDescriptor fd, SocketRecord r) {
         open.put(fd, r);
+        count(r);
+    }
+
+    /** What the digester asks for a socket whose answer from the JDK never came. */
+    void askUnansweredOf(JdkSockets os) {
+        this.os = os;
+    }
+
+    /** A new socket whose record waits for the JDK's answer. */
+    void await(FileDescriptor fd, Awaiting a) {
+        // Counted once per entry even if two threads raced on the fd: a count that never returned to
+        // zero would have the digester scan the open map on every pass.
+        if (!(open.put(fd, a) instanceof Awaiting)) {
+            awaiting.increment();
+        }
+    }
+
+    /** A shown record that waits for the JDK's answer; false when it is no longer open (closed meanwhile). */
+    boolean await(FileDescriptor fd, SocketRecord shown, Awaiting a) {
+        if (open.replace(fd, shown, a)) {
+            awaiting.increment();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Completes an awaiting socket with its local address ({@code local} null when it could not be
+     * read: the record keeps what it had, as when the recorder's own getsockname failed). Only the
+     * first completion counts: a second answer, or a close before it, finds the entry gone. Two racing
+     * completions (the JDK's answer and the digester's) write the same fields with the same values.
+     */
+    void answered(FileDescriptor fd, Awaiting a, InetSocketAddress local) {
+        SocketRecord r = a.record;
+        if (local != null) {
+            r.localAddress = local.getAddress();
+            if (!a.shown) {
+                r.localPort = local.getPort();
+                r.inEphemeralRange = range.contains(r.localPort);
+            }
+        }
+        if (r.remoteAddress != null) {
+            // A wildcard peer is known once the local address is.
+            r.peer(r.remoteAddress, r.remotePort);
+        }
+        if (open.replace(fd, a, r)) {
+            awaiting.decrement();
+            if (!a.shown) {
+                count(r);
+            }
+        }
+    }
+
+    private void count(SocketRecord r) {
         openCount.increment();
         // The event counters count what the hooks saw; a socket found in /proc was not a bind we saw.
         if (SocketView.AGENT.equals(r.origin)) {
@@ -163,6 +247,13 @@ public final class Registry {
 
     void closed(FileDescriptor fd, long now, String error) {
         Object v = open.remove(fd);
+        if (v instanceof Awaiting) {
+            awaiting.decrement();
+            // Closed before the JDK read its address: a new socket's port was never known, and it leaves
+            // no trace (like one closed before its bind); a shown one closes as it was.
+            Awaiting a = (Awaiting) v;
+            v = a.shown ? a.record : null;
+        }
         if (v instanceof SocketRecord) {
             SocketRecord r = (SocketRecord) v;
             r.error = error;
@@ -221,12 +312,41 @@ public final class Registry {
 
     /** Resolves raw stacks into shared ones and counts sites; the digester thread calls it often. */
     public void digest() {
+        digest(ANSWER_GRACE_MILLIS);
+    }
+
+    private void digest(long answerGraceMillis) {
         digestLock.lock();
         try {
             digestRequested.set(false);
+            settleUnanswered(answerGraceMillis);
             digestLocked();
         } finally {
             digestLock.unlock();
+        }
+    }
+
+    /**
+     * The fallback for a socket the JDK's answer never reached: asks the OS, as the recorder did before
+     * the answer was used. Scans the open map at most once per grace period, and only while some socket
+     * waits. Off its own thread the socket may be closing: getsockname then fails and the close removes
+     * the entry, unless the fd number was reused in between, the one case where a port could be wrong.
+     */
+    private void settleUnanswered(long graceMillis) {
+        JdkSockets o = os;
+        if (o == null || awaiting.sum() == 0) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        if (graceMillis > 0 && now - unansweredCheckedAt < graceMillis) {
+            return;
+        }
+        unansweredCheckedAt = now;
+        for (Map.Entry<FileDescriptor, Object> e : open.entrySet()) {
+            Object v = e.getValue();
+            if (v instanceof Awaiting && now - ((Awaiting) v).since >= graceMillis) {
+                answered(e.getKey(), (Awaiting) v, o.localAddress(e.getKey()));
+            }
         }
     }
 
@@ -331,7 +451,8 @@ public final class Registry {
         if (reconcile != null) {
             reconcile.accept(reconcileIfOlderThanMillis);
         }
-        digest();
+        // What a snapshot shows is complete: no socket is left waiting for the JDK's answer.
+        digest(0);
         long now = System.currentTimeMillis();
         List<SocketView> openViews = new ArrayList<>();
         Map<String, long[]> openBySite = new LinkedHashMap<>();

@@ -12,10 +12,15 @@ final class SocketRecord {
     final long id;
     final boolean udp;
     final boolean ipv6;
-    final int localPort;
+    /**
+     * Set before the record is shown: at its creation, or for a socket that waited for the JDK's own
+     * Net.localAddress, by {@link Registry#answered} before the registry publishes it.
+     */
+    int localPort;
     final int requestedPort;
     final boolean ephemeral;
-    final boolean inEphemeralRange;
+    /** Set with {@link #localPort}. */
+    boolean inEphemeralRange;
     final long openedAt;
     final String thread;
     final long threadId;
@@ -75,5 +80,17 @@ final class SocketRecord {
 
     boolean closed() {
         return closedAt != 0;
+    }
+
+    /**
+     * Socket and SocketChannel turn a wildcard destination into a loopback address; the asynchronous and
+     * datagram channels pass it on, and Linux then connects to the loopback address it also takes as
+     * the source, which is what /proc and ss show as the peer.
+     */
+    void peer(InetAddress remote, int port) {
+        InetAddress local = localAddress;
+        boolean toWildcard = remote != null && remote.isAnyLocalAddress() && local != null && local.isLoopbackAddress();
+        remoteAddress = toWildcard ? local : remote;
+        remotePort = port;
     }
 }

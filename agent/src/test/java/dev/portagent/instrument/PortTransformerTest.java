@@ -26,7 +26,7 @@ class PortTransformerTest {
     static List<Arguments> targets() {
         List<Arguments> cases = new ArrayList<>();
         // Which hooks each class must receive on this JDK; classes absent from this JDK are skipped.
-        cases.add(Arguments.of("sun/nio/ch/Net", List.of("created", "bound", "connected")));
+        cases.add(Arguments.of("sun/nio/ch/Net", List.of("created", "bound", "connected", "localAddress")));
         cases.add(Arguments.of("sun/nio/ch/NioSocketImpl", List.of("acceptedImpl")));
         cases.add(Arguments.of("sun/nio/ch/SocketChannelImpl", List.of("accepted")));
         cases.add(Arguments.of("sun/nio/ch/UnixAsynchronousSocketChannelImpl", List.of("accepted")));

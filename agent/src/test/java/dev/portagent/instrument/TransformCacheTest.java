@@ -94,6 +94,13 @@ class TransformCacheTest {
     }
 
     @Test
+    void theFingerprintOfAnAgentRunFromClassesCoversEveryAdvice() {
+        for (Class<?> advice : Hooks.class.getDeclaredClasses()) {
+            assertThat(TransformCache.WEAVING_CLASSES).contains(advice.getName().replace('.', '/') + ".class");
+        }
+    }
+
+    @Test
     void aCorruptEntryIsIgnoredAndRewritten() throws IOException {
         PortTransformer transformer = new PortTransformer(cache(FINGERPRINT));
         byte[] fresh = transformer.transform(null, null, NET, null, null, original);

@@ -19,6 +19,7 @@ public final class FakeKernel implements JdkSockets {
     private final Map<FileDescriptor, InetSocketAddress> bound = new IdentityHashMap<>();
     private final boolean ipv6;
     private int nextEphemeral;
+    private int asked;
 
     public FakeKernel(boolean ipv6, int firstEphemeral) {
         this.ipv6 = ipv6;
@@ -37,9 +38,21 @@ public final class FakeKernel implements JdkSockets {
         bound.put(fd, address);
     }
 
+    /** getsockname as the recorder calls it: counted, see {@link #asked}. */
     @Override
     public synchronized InetSocketAddress localAddress(FileDescriptor fd) {
+        asked++;
+        return jdkReads(fd);
+    }
+
+    /** getsockname as the JDK calls it itself (its own Net.localAddress): not the recorder's, not counted. */
+    public synchronized InetSocketAddress jdkReads(FileDescriptor fd) {
         return bound.computeIfAbsent(fd, f -> new InetSocketAddress(LOOPBACK, nextEphemeral++));
+    }
+
+    /** How often the recorder asked the OS for a socket's local address. */
+    public synchronized int asked() {
+        return asked;
     }
 
     @Override
