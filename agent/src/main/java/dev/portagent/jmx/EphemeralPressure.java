@@ -68,8 +68,12 @@ final class EphemeralPressure {
     }
 
     static boolean counts(SocketView v) {
+        return counts("udp".equals(v.protocol()), v.role(), v.ephemeral()) && v.remoteAddress() != null;
+    }
+
+    static boolean counts(boolean udp, String role, boolean ephemeral) {
         // Only TCP connects take a port per destination; UDP's implicit bind takes one for all.
-        return v.ephemeral() && "tcp".equals(v.protocol()) && "connect".equals(v.role()) && v.remoteAddress() != null;
+        return ephemeral && !udp && "connect".equals(role);
     }
 
     static String destination(SocketView v) {

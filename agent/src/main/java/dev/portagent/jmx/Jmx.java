@@ -70,6 +70,12 @@ public final class Jmx implements RegistryObserver {
     // --- RegistryObserver: on the digester ---------------------------------------------------------
 
     @Override
+    public boolean wants(boolean udp, String role, boolean ephemeral) {
+        // Pressure counts TCP connects the OS gave a port; the other sockets matter only to notify=all.
+        return options.notifyMode() == AgentOptions.Notify.ALL || EphemeralPressure.counts(udp, role, ephemeral);
+    }
+
+    @Override
     public void opened(SocketView socket) {
         pressure.opened(socket);
         notifier.socketOpened(socket);

@@ -392,6 +392,9 @@ public final class Registry {
 
     private static void tell(RegistryObserver o, SocketRecord r, boolean opened) {
         try {
+            if (!o.wants(r.udp, r.role.json, r.ephemeral)) {
+                return;
+            }
             if (opened) {
                 o.opened(view(r));
             } else {

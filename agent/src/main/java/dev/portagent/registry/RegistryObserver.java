@@ -7,6 +7,15 @@ package dev.portagent.registry;
  */
 public interface RegistryObserver {
 
+    /**
+     * Whether {@link #opened} and {@link #closed} need to see a socket of this protocol, role (as in
+     * {@link SocketView#role}) and kind, asked when it is delivered. A view formats the socket's
+     * addresses, most of the digester's work for a socket: the registry makes one only when wanted.
+     */
+    default boolean wants(boolean udp, String role, boolean ephemeral) {
+        return true;
+    }
+
     /** The view is taken when delivered, so a socket closed meanwhile already says closed. */
     void opened(SocketView socket);
 

@@ -4,9 +4,11 @@ import dev.portagent.report.Formats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portagent.options.AgentOptions;
 import dev.portagent.registry.SocketView;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class JmxTest {
@@ -50,6 +52,24 @@ class JmxTest {
         assertThat(lines).hasSize(3);
         assertThat(lines[1]).contains("0.0.0.0:40050", "no, in range");
         assertThat(lines[2]).contains("127.0.0.1:50000", "accept").doesNotContain("in range");
+    }
+
+    @Test
+    void theDigesterMakesViewsForWhatPressureCountsAndForEverythingWithNotifyAll() throws Exception {
+        for (String notify : new String[] {"warnings", "none", "all"}) {
+            Jmx jmx = new Jmx(new FakeSockets().registry, AgentOptions.parse("notify=" + notify, Map.of(), Map.of()));
+            for (boolean udp : new boolean[] {false, true}) {
+                for (String role : List.of("listen", "connect", "accept", "bind")) {
+                    for (boolean ephemeral : new boolean[] {false, true}) {
+                        SocketView v = new SocketView(1, udp ? "udp" : "tcp", role, "ipv4", "127.0.0.1", 40000,
+                                "127.0.0.1", 80, 0, ephemeral, true, "open", EphemeralPressureTest.T0, 0, "main", 1,
+                                false, null, List.of(), null, "agent");
+                        assertThat(jmx.wants(udp, role, ephemeral)).as("notify=%s %s", notify, v)
+                                .isEqualTo(notify.equals("all") || EphemeralPressure.counts(v));
+                    }
+                }
+            }
+        }
     }
 
     @Test

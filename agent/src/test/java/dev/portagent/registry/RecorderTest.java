@@ -46,6 +46,42 @@ class RecorderTest {
     }
 
     @Test
+    void theObserverSeesTheSocketsItWantsEachOpenBeforeItsClose() {
+        java.util.List<String> told = new java.util.ArrayList<>();
+        registry.observe(new RegistryObserver() {
+            @Override
+            public boolean wants(boolean udp, String role, boolean ephemeral) {
+                return role.equals("listen");
+            }
+
+            @Override
+            public void opened(SocketView socket) {
+                told.add("opened " + socket.role() + " " + socket.localPort());
+            }
+
+            @Override
+            public void closed(SocketView socket) {
+                told.add("closed " + socket.role() + " " + socket.localPort());
+            }
+
+            @Override
+            public void warned(Warning warning) {
+            }
+        });
+        FileDescriptor listener = socketWithKernelPort(45001);
+        recorder.created(null, listener, false, true);
+        recorder.bound(null, listener, null, 0);
+        FileDescriptor udp = socketWithKernelPort(45002);
+        recorder.created(null, udp, true, false);
+        recorder.bound(null, udp, null, 0);
+        recorder.closed(udp);
+        recorder.closed(listener);
+
+        registry.digest();
+        assertThat(told).containsExactly("opened listen 45001", "closed listen 45001");
+    }
+
+    @Test
     void aFixedPortInsideTheEphemeralRangeIsWarnedAboutWithItsSite() {
         FileDescriptor fd = new FileDescriptor();
         recorder.created(StandardProtocolFamily.INET, fd, false, true);
