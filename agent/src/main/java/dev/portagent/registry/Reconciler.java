@@ -173,13 +173,22 @@ public final class Reconciler {
         lastPassAt = now;
         Set<Long> mine = new HashSet<>(fds.values());
         Map<Long, ProcSocket> held = new HashMap<>();
+        collect(sockets, mine, held);
+        if (seemsClosed(mine, held)) {
+            // One reading of /proc/net is not a snapshot: the kernel resumes each read by position, and while
+            // other processes open and close sockets a line can be skipped. A socket whose fd is still open
+            // must be missing from a second reading too before its record closes (a reset TCP connection
+            // keeps its fd but leaves /proc/net, and ss, for good).
+            List<ProcSocket> again = source.sockets();
+            if (again == null) {
+                return;
+            }
+            collect(again, mine, held);
+        }
         Set<Integer> listening = new HashSet<>();
-        for (ProcSocket s : sockets) {
-            if (s.inode() != 0 && mine.contains(s.inode())) {
-                held.put(s.inode(), s);
-                if (s.state().equals("LISTEN")) {
-                    listening.add(s.localPort());
-                }
+        for (ProcSocket s : held.values()) {
+            if (s.state().equals("LISTEN")) {
+                listening.add(s.localPort());
             }
         }
         Set<Long> hooked = new HashSet<>();
@@ -215,6 +224,24 @@ public final class Reconciler {
             }
         }
         candidates = unconfirmed;
+    }
+
+    private static void collect(List<ProcSocket> sockets, Set<Long> mine, Map<Long, ProcSocket> held) {
+        for (ProcSocket s : sockets) {
+            if (s.inode() != 0 && mine.contains(s.inode())) {
+                held.putIfAbsent(s.inode(), s);
+            }
+        }
+    }
+
+    // A found socket missing from what was read while this process still has its fd.
+    private boolean seemsClosed(Set<Long> mine, Map<Long, ProcSocket> held) {
+        for (Long inode : found.keySet()) {
+            if (mine.contains(inode) && !held.containsKey(inode)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private FileDescriptor record(ProcSocket s, String origin, boolean portListens, long now) {

@@ -155,6 +155,40 @@ class ReconcilerTest {
     }
 
     @Test
+    void aLineOneReadingSkipsDoesNotCloseTheSocketsRecord() {
+        proc.socket(14, 800, udp(5353, 0));
+        proc.socket(15, 801, tcp(8083, "LISTEN", 0));
+        reconciler.reconcile();
+
+        // What a busy namespace does to one reading of /proc/net; the fds are still open.
+        proc.skipOnNextRead(800);
+        proc.reads = 0;
+        now += 5000;
+        reconciler.reconcile();
+
+        assertThat(proc.reads).as("a second reading looks for the missing line").isEqualTo(2);
+        Snapshot s = registry.snapshot();
+        assertThat(s.open()).extracting(SocketView::localPort, SocketView::origin)
+                .containsExactlyInAnyOrder(tuple(5353, SocketView.BEFORE_AGENT), tuple(8083, SocketView.BEFORE_AGENT));
+        assertThat(s.closed()).isEmpty();
+    }
+
+    @Test
+    void aSocketGoneFromProcNetWhileItsFdStaysOpenIsClosed() {
+        proc.socket(16, 900, tcp(40000, "ESTAB", 443));
+        reconciler.reconcile();
+
+        // A reset connection: the fd stays open, the kernel unhashes the socket, ss no longer shows it.
+        proc.net.remove(900L);
+        now += 5000;
+        reconciler.reconcile();
+
+        Snapshot s = registry.snapshot();
+        assertThat(s.open()).isEmpty();
+        assertThat(s.closed()).extracting(SocketView::localPort).containsExactly(40000);
+    }
+
+    @Test
     void whatCannotBeReadClosesNothing() {
         proc.socket(13, 700, tcp(8082, "LISTEN", 0));
         reconciler.reconcile();
@@ -238,6 +272,7 @@ class ReconcilerTest {
         boolean available = true;
         boolean unreadable;
         int reads;
+        long skip;
 
         void socket(int fd, long inode, ProcSocket s) {
             fds.put(fd, inode);
@@ -247,6 +282,10 @@ class ReconcilerTest {
 
         void remove(int fd) {
             net.remove(fds.remove(fd));
+        }
+
+        void skipOnNextRead(long inode) {
+            skip = inode;
         }
 
         void onNextRead(Runnable action) {
@@ -267,6 +306,8 @@ class ReconcilerTest {
         public List<ProcSocket> sockets() {
             reads++;
             List<ProcSocket> copy = new ArrayList<>(net.values());
+            copy.removeIf(s -> s.inode() == skip);
+            skip = 0;
             Runnable action = onNextRead;
             onNextRead = () -> { };
             action.run();
