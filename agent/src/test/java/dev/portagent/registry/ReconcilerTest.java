@@ -233,6 +233,41 @@ class ReconcilerTest {
     }
 
     @Test
+    void readersThatMustNotWaitRenewAnOldPassInTheBackgroundAndWaitOnlyForAStaleOne() {
+        List<Runnable> background = new ArrayList<>();
+        proc.socket(17, 1100, tcp(8086, "LISTEN", 0));
+        reconciler.reconcile();
+        int reads = proc.reads;
+
+        now += 100;
+        reconciler.reconcileIfOlderThan(250, background::add);
+        assertThat(background).as("a young pass is reused").isEmpty();
+
+        proc.socket(18, 1101, udp(9999, 0));
+        now += 200;
+        reconciler.reconcileIfOlderThan(250, background::add);
+        reconciler.reconcileIfOlderThan(250, background::add);
+        assertThat(proc.reads).as("no /proc read on the reader's thread").isEqualTo(reads);
+        assertThat(background).as("one pass asked for, however many readers").hasSize(1);
+        assertThat(registry.snapshot().open()).extracting(SocketView::localPort).containsExactly(8086);
+
+        background.remove(0).run();
+        assertThat(registry.snapshot().open()).extracting(SocketView::localPort).containsExactlyInAnyOrder(8086, 9999);
+        now += 100;
+        reconciler.reconcileIfOlderThan(250, background::add);
+        assertThat(background).as("the renewed pass is reused").isEmpty();
+
+        reads = proc.reads;
+        now += Reconciler.STALE_MILLIS;
+        reconciler.reconcileIfOlderThan(250, background::add);
+        assertThat(proc.reads).as("a stale pass is renewed before the read").isGreaterThan(reads);
+        reads = proc.reads;
+        reconciler.reconcileIfOlderThan(0, background::add);
+        assertThat(proc.reads).as("a report always reads /proc itself").isGreaterThan(reads);
+        assertThat(background).isEmpty();
+    }
+
+    @Test
     void snapshotsReconcileFirstAndAReportAlwaysAfresh() {
         registry.reconcileWith(reconciler::reconcileIfOlderThan);
         proc.socket(15, 900, tcp(8084, "LISTEN", 0));
