@@ -155,7 +155,8 @@ final class Installer {
             return;
         }
         reconciler.reconcile();
-        registry.reconcileWith(reconciler::reconcileIfOlderThan);
+        // JMX reads do not wait for /proc: a pass they ask for runs on the agent's thread (see Registry.snapshot()).
+        registry.reconcileWith(maxAge -> reconciler.reconcileIfOlderThan(maxAge, scheduler));
         int seconds = options.reconcileSeconds();
         if (seconds > 0) {
             scheduler.scheduleWithFixedDelay(reconciler::reconcile, seconds, seconds, TimeUnit.SECONDS);

@@ -2,6 +2,7 @@ package dev.portagent.jmx;
 
 import dev.portagent.report.Formats;
 import dev.portagent.options.AgentOptions;
+import dev.portagent.registry.Reconciler;
 import dev.portagent.registry.Registry;
 import dev.portagent.registry.Snapshot;
 import dev.portagent.registry.SocketView;
@@ -55,6 +56,10 @@ import javax.management.openmbean.SimpleType;
  * JMX exporter's way of reading) reads all its attributes from the same snapshot, so Table,
  * OpenSockets, LeftOut and the counters of that call agree with each other. Two calls may differ by
  * the sockets opened and closed in between. Values are copies: nothing a client holds changes.
+ * Sockets the hooks record are shown as they are at the read; sockets found in /proc (opened before
+ * portagent was loaded, or outside java.net and java.nio) as the last /proc scan found them, at most
+ * {@link Reconciler#STALE_MILLIS} ms ago: a read more than 250 ms after the last
+ * scan starts the next one on the agent's thread instead of waiting for it.
  *
  * <p>Only open types cross the wire (SimpleType, String[], CompositeData, TabularData), so a client
  * with nothing but the JDK, such as JConsole or jmxterm, reads every attribute and calls every
@@ -240,7 +245,9 @@ final class PortsMBean implements DynamicMBean, NotificationEmitter, Notifier {
         Descriptor descriptor = new ImmutableDescriptor("immutableInfo=true");
         return new OpenMBeanInfoSupport(getClass().getName(), "Every port this JVM holds, recorded by portagent: "
                 + "which code opened it, TCP or UDP, ephemeral or not, on which thread, since when. Each read is a "
-                + "consistent point-in-time view; attributes read together in one call come from the same view.",
+                + "consistent point-in-time view; attributes read together in one call come from the same view. "
+                + "Sockets found in /proc rather than by a hook (opened before portagent or outside java.net and "
+                + "java.nio) are as the last /proc scan found them, at most " + Reconciler.STALE_MILLIS / 1000 + " s ago.",
                 attrs.toArray(new OpenMBeanAttributeInfoSupport[0]), new OpenMBeanConstructorInfoSupport[0], ops,
                 new MBeanNotificationInfo[] {notificationInfo}, descriptor);
     }

@@ -11,6 +11,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -93,7 +96,15 @@ public final class Reconciler {
     // Inodes passes found unknown, with the origin they get once confirmed.
     private Map<Long, Candidate> candidates = new HashMap<>();
     private boolean first = true;
-    private long lastPassAt = Long.MIN_VALUE / 2;
+    // Volatile: readers look at it without the lock, so that none waits for a pass another thread runs.
+    private volatile long lastPassAt = Long.MIN_VALUE / 2;
+    private final AtomicBoolean refreshQueued = new AtomicBoolean();
+
+    /**
+     * How old the last pass may be for a reader that does not wait ({@link #reconcileIfOlderThan(long,
+     * Executor)}): what JMX shows of sockets no hook saw is at most this old.
+     */
+    public static final long STALE_MILLIS = 5000;
 
     /** Waits on the calling thread; tests move their clock instead. */
     public interface Waiter {
@@ -155,7 +166,34 @@ public final class Reconciler {
         }
     }
 
-    /** 0 for a report; more for readers that may ask many times a second ({@link Registry#snapshot()}). */
+    /**
+     * For readers that should not wait for /proc (JMX: with 10000 sockets a pass costs 250-400 ms here, most
+     * of it the kernel writing /proc/net/udp6): a pass younger than {@code maxAgeMillis} is reused; an older
+     * one is renewed on {@code background} while this read uses it; one older than {@link #STALE_MILLIS},
+     * as for the first read after a quiet spell, is renewed on the reader's thread. 0 always renews here.
+     */
+    public void reconcileIfOlderThan(long maxAgeMillis, Executor background) {
+        long age = clock.getAsLong() - lastPassAt;
+        if (maxAgeMillis <= 0 || age >= STALE_MILLIS) {
+            reconcileIfOlderThan(maxAgeMillis);
+        } else if (age >= maxAgeMillis && refreshQueued.compareAndSet(false, true)) {
+            try {
+                background.execute(this::refresh);
+            } catch (RejectedExecutionException e) {
+                refreshQueued.set(false); // the agent's thread is shutting down: the next read tries again
+            }
+        }
+    }
+
+    private void refresh() {
+        try {
+            reconcile();
+        } finally {
+            refreshQueued.set(false);
+        }
+    }
+
+    /** 0 for a report; more for readers that may ask many times a second and can wait for a pass. */
     public synchronized void reconcileIfOlderThan(long maxAgeMillis) {
         if (maxAgeMillis <= 0 || clock.getAsLong() - lastPassAt >= maxAgeMillis) {
             reconcile();
@@ -173,13 +211,22 @@ public final class Reconciler {
         lastPassAt = now;
         Set<Long> mine = new HashSet<>(fds.values());
         Map<Long, ProcSocket> held = new HashMap<>();
+        collect(sockets, mine, held);
+        if (seemsClosed(mine, held)) {
+            // One reading of /proc/net is not a snapshot: the kernel resumes each read by position, and while
+            // other processes open and close sockets a line can be skipped. A socket whose fd is still open
+            // must be missing from a second reading too before its record closes (a reset TCP connection
+            // keeps its fd but leaves /proc/net, and ss, for good).
+            List<ProcSocket> again = source.sockets();
+            if (again == null) {
+                return;
+            }
+            collect(again, mine, held);
+        }
         Set<Integer> listening = new HashSet<>();
-        for (ProcSocket s : sockets) {
-            if (s.inode() != 0 && mine.contains(s.inode())) {
-                held.put(s.inode(), s);
-                if (s.state().equals("LISTEN")) {
-                    listening.add(s.localPort());
-                }
+        for (ProcSocket s : held.values()) {
+            if (s.state().equals("LISTEN")) {
+                listening.add(s.localPort());
             }
         }
         Set<Long> hooked = new HashSet<>();
@@ -215,6 +262,24 @@ public final class Reconciler {
             }
         }
         candidates = unconfirmed;
+    }
+
+    private static void collect(List<ProcSocket> sockets, Set<Long> mine, Map<Long, ProcSocket> held) {
+        for (ProcSocket s : sockets) {
+            if (s.inode() != 0 && mine.contains(s.inode())) {
+                held.putIfAbsent(s.inode(), s);
+            }
+        }
+    }
+
+    // A found socket missing from what was read while this process still has its fd.
+    private boolean seemsClosed(Set<Long> mine, Map<Long, ProcSocket> held) {
+        for (Long inode : found.keySet()) {
+            if (mine.contains(inode) && !held.containsKey(inode)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private FileDescriptor record(ProcSocket s, String origin, boolean portListens, long now) {

@@ -440,7 +440,8 @@ public final class Registry {
 
     /**
      * For readers that may come in bursts (JConsole reads every attribute at once, each a snapshot): a
-     * /proc pass younger than this is reused.
+     * /proc pass younger than this is reused; what the agent wires for {@link #reconcileWith} renews an
+     * older one without making the reader wait, unless it is older than {@link Reconciler#STALE_MILLIS}.
      */
     public static final long READER_RECONCILE_MILLIS = 250;
 

@@ -15,7 +15,7 @@ import dev.portagent.e2e.ChildJvm;
 import dev.portagent.e2e.ChildJvm.Ended;
 import dev.portagent.e2e.Jdk;
 import dev.portagent.e2e.Report;
-import dev.portagent.proc.ProcNet;
+import dev.portagent.e2e.SocketsAssert;
 import dev.portagent.registry.Reconciler;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -65,7 +65,7 @@ class CliIT {
             String site = opened.group(2);
             app.send("close-before");
             app.nextLine("^closed$", TIMEOUT);
-            Set<Tuple> held = ProcNet.socketsOf(app.pid()).stream()
+            Set<Tuple> held = SocketsAssert.heldBy(app.pid()).stream()
                     .map(s -> tuple(s.protocol(), s.localPort())).collect(Collectors.toSet());
             assertThat(held).containsExactlyInAnyOrder(tuple("udp", udp), tuple("tcp", fresh));
             app.send("exit");

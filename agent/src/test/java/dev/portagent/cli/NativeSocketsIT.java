@@ -10,7 +10,7 @@ import dev.portagent.cli.apps.NettyEpollApp;
 import dev.portagent.e2e.ChildJvm;
 import dev.portagent.e2e.Jdk;
 import dev.portagent.e2e.Report;
-import dev.portagent.proc.ProcNet;
+import dev.portagent.e2e.SocketsAssert;
 import dev.portagent.registry.Reconciler;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,7 +35,7 @@ class NativeSocketsIT {
             MatchResult ready = app.nextLine("^ready server=(\\d+) client=(\\d+)$", TIMEOUT);
             int server = Integer.parseInt(ready.group(1));
             int client = Integer.parseInt(ready.group(2));
-            var held = ProcNet.socketsOf(app.pid()).stream()
+            var held = SocketsAssert.heldBy(app.pid()).stream()
                     .map(s -> tuple(s.protocol(), s.localPort(), s.remotePort())).toList();
 
             app.send("exit");

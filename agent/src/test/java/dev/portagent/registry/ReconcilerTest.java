@@ -155,6 +155,40 @@ class ReconcilerTest {
     }
 
     @Test
+    void aLineOneReadingSkipsDoesNotCloseTheSocketsRecord() {
+        proc.socket(14, 800, udp(5353, 0));
+        proc.socket(15, 801, tcp(8083, "LISTEN", 0));
+        reconciler.reconcile();
+
+        // What a busy namespace does to one reading of /proc/net; the fds are still open.
+        proc.skipOnNextRead(800);
+        proc.reads = 0;
+        now += 5000;
+        reconciler.reconcile();
+
+        assertThat(proc.reads).as("a second reading looks for the missing line").isEqualTo(2);
+        Snapshot s = registry.snapshot();
+        assertThat(s.open()).extracting(SocketView::localPort, SocketView::origin)
+                .containsExactlyInAnyOrder(tuple(5353, SocketView.BEFORE_AGENT), tuple(8083, SocketView.BEFORE_AGENT));
+        assertThat(s.closed()).isEmpty();
+    }
+
+    @Test
+    void aSocketGoneFromProcNetWhileItsFdStaysOpenIsClosed() {
+        proc.socket(16, 900, tcp(40000, "ESTAB", 443));
+        reconciler.reconcile();
+
+        // A reset connection: the fd stays open, the kernel unhashes the socket, ss no longer shows it.
+        proc.net.remove(900L);
+        now += 5000;
+        reconciler.reconcile();
+
+        Snapshot s = registry.snapshot();
+        assertThat(s.open()).isEmpty();
+        assertThat(s.closed()).extracting(SocketView::localPort).containsExactly(40000);
+    }
+
+    @Test
     void whatCannotBeReadClosesNothing() {
         proc.socket(13, 700, tcp(8082, "LISTEN", 0));
         reconciler.reconcile();
@@ -199,6 +233,41 @@ class ReconcilerTest {
     }
 
     @Test
+    void readersThatMustNotWaitRenewAnOldPassInTheBackgroundAndWaitOnlyForAStaleOne() {
+        List<Runnable> background = new ArrayList<>();
+        proc.socket(17, 1100, tcp(8086, "LISTEN", 0));
+        reconciler.reconcile();
+        int reads = proc.reads;
+
+        now += 100;
+        reconciler.reconcileIfOlderThan(250, background::add);
+        assertThat(background).as("a young pass is reused").isEmpty();
+
+        proc.socket(18, 1101, udp(9999, 0));
+        now += 200;
+        reconciler.reconcileIfOlderThan(250, background::add);
+        reconciler.reconcileIfOlderThan(250, background::add);
+        assertThat(proc.reads).as("no /proc read on the reader's thread").isEqualTo(reads);
+        assertThat(background).as("one pass asked for, however many readers").hasSize(1);
+        assertThat(registry.snapshot().open()).extracting(SocketView::localPort).containsExactly(8086);
+
+        background.remove(0).run();
+        assertThat(registry.snapshot().open()).extracting(SocketView::localPort).containsExactlyInAnyOrder(8086, 9999);
+        now += 100;
+        reconciler.reconcileIfOlderThan(250, background::add);
+        assertThat(background).as("the renewed pass is reused").isEmpty();
+
+        reads = proc.reads;
+        now += Reconciler.STALE_MILLIS;
+        reconciler.reconcileIfOlderThan(250, background::add);
+        assertThat(proc.reads).as("a stale pass is renewed before the read").isGreaterThan(reads);
+        reads = proc.reads;
+        reconciler.reconcileIfOlderThan(0, background::add);
+        assertThat(proc.reads).as("a report always reads /proc itself").isGreaterThan(reads);
+        assertThat(background).isEmpty();
+    }
+
+    @Test
     void snapshotsReconcileFirstAndAReportAlwaysAfresh() {
         registry.reconcileWith(reconciler::reconcileIfOlderThan);
         proc.socket(15, 900, tcp(8084, "LISTEN", 0));
@@ -238,6 +307,7 @@ class ReconcilerTest {
         boolean available = true;
         boolean unreadable;
         int reads;
+        long skip;
 
         void socket(int fd, long inode, ProcSocket s) {
             fds.put(fd, inode);
@@ -247,6 +317,10 @@ class ReconcilerTest {
 
         void remove(int fd) {
             net.remove(fds.remove(fd));
+        }
+
+        void skipOnNextRead(long inode) {
+            skip = inode;
         }
 
         void onNextRead(Runnable action) {
@@ -267,6 +341,8 @@ class ReconcilerTest {
         public List<ProcSocket> sockets() {
             reads++;
             List<ProcSocket> copy = new ArrayList<>(net.values());
+            copy.removeIf(s -> s.inode() == skip);
+            skip = 0;
             Runnable action = onNextRead;
             onNextRead = () -> { };
             action.run();

@@ -15,7 +15,7 @@ import java.util.Set;
  * Runs the benchmarks of issue 7 and prints their results as Markdown on stdout (progress on stderr).
  *
  * <pre>
- * java -jar bench/target/bench.jar [all|socket|startup|memory|jmx]... [--quick] [--runs N]
+ * java -jar bench/target/bench.jar [all|socket|startup|memory|jmx|cpu]... [--quick] [--runs N]
  *      [--agent [LABEL=]agent/target/portagent.jar]... [--java /path/to/bin/java]...
  * </pre>
  *
@@ -65,18 +65,18 @@ public final class Bench {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--agent" -> agents.add(agent(args[++i]));
                 case "--java" -> javas.add(Path.of(args[++i]).toAbsolutePath());
-                case "all" -> which.addAll(List.of("socket", "startup", "memory", "jmx"));
-                case "socket", "startup", "memory", "jmx" -> which.add(args[i]);
+                case "all" -> which.addAll(List.of("socket", "startup", "memory", "jmx", "cpu"));
+                case "socket", "startup", "memory", "jmx", "cpu" -> which.add(args[i]);
                 default -> {
                     System.err.println("unknown argument " + args[i]
-                            + "; usage: bench.jar [all|socket|startup|memory|jmx]... [--quick] [--runs N]"
+                            + "; usage: bench.jar [all|socket|startup|memory|jmx|cpu]... [--quick] [--runs N]"
                             + " [--agent [LABEL=]PATH]... [--java PATH]...");
                     System.exit(2);
                 }
             }
         }
         if (which.isEmpty()) {
-            which.addAll(List.of("socket", "startup", "memory", "jmx"));
+            which.addAll(List.of("socket", "startup", "memory", "jmx", "cpu"));
         }
         if (javas.isEmpty()) {
             javas.add(Path.of(System.getProperty("java.home"), "bin", "java"));
@@ -86,7 +86,7 @@ public final class Bench {
         }
         for (Agent a : agents) {
             if (!Files.isRegularFile(a.jar())) {
-                System.err.println("no agent jar at " + a.jar() + ": build it first (mvn -B -q -pl bench -am package -DskipTests)");
+                System.err.println("no agent jar at " + a.jar() + ": build it first (mvn -B -q -pl agent,bench -am package -DskipTests)");
                 System.exit(2);
             }
         }
@@ -107,6 +107,7 @@ public final class Bench {
                     case "startup" -> StartupBench.run(setup, java);
                     case "memory" -> MemoryBench.run(setup, java);
                     case "jmx" -> JmxBench.run(setup, java);
+                    case "cpu" -> CpuBench.run(setup, java);
                     default -> throw new AssertionError(name);
                 }
                 out.flush();

@@ -5,6 +5,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +25,8 @@ final class JmxBench {
 
     static final String MBEAN = "dev.portagent:type=Ports";
     private static final int SOCKETS = 10_000;
+    /** A read this slow is listed on its own, with when it started, so that it can be matched with a GC log or JFR. */
+    private static final double SLOW_MILLIS = 50;
 
     private JmxBench() {
     }
@@ -36,7 +39,10 @@ final class JmxBench {
         setup.out().println();
         // The last agent given: the build under test when builds are compared.
         Bench.Agent agent = setup.agents().get(setup.agents().size() - 1);
-        Process target = new Child(java, agent.javaagent(""), List.of(), setup.benchJar(), JmxTarget.class.getName(),
+        // -Dportagent.bench.jmx.childOptions="-Xlog:gc:file=/tmp/gc.log" (split at spaces): to tell a GC from our work.
+        String childOptions = System.getProperty("portagent.bench.jmx.childOptions", "").trim();
+        List<String> jvmOptions = childOptions.isEmpty() ? List.of() : List.of(childOptions.split(" +"));
+        Process target = new Child(java, agent.javaagent(""), jvmOptions, setup.benchJar(), JmxTarget.class.getName(),
                 List.of(Integer.toString(SOCKETS)), setup.env(agent)).start();
         try {
             BufferedReader lines = new BufferedReader(new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
@@ -64,8 +70,10 @@ final class JmxBench {
                     setup.out().println();
                     return;
                 }
-                setup.out().println("| attribute | type | median ms | p90 ms | max ms |");
-                setup.out().println("|---|---|---|---|---|");
+                setup.out().println("| attribute | type | median ms | p90 ms | max ms | reads over " + (int) SLOW_MILLIS + " ms |");
+                setup.out().println("|---|---|---|---|---|---|");
+                List<String> slow = new ArrayList<>();
+                long first = System.nanoTime();
                 for (MBeanAttributeInfo attribute : server.getMBeanInfo(name).getAttributes()) {
                     if (!attribute.isReadable()) {
                         continue;
@@ -77,13 +85,28 @@ final class JmxBench {
                         long elapsed = System.nanoTime() - t0;
                         if (i >= 5) {
                             millis.add(elapsed / 1e6);
+                            if (elapsed / 1e6 >= SLOW_MILLIS) {
+                                slow.add(attribute.getName() + " read " + (i - 5) + ": " + Stats.fixed(elapsed / 1e6, 1)
+                                        + " ms, started at +" + Stats.fixed((t0 - first) / 1e6, 0) + " ms ("
+                                        + Instant.now().minusNanos(elapsed) + ")");
+                            }
                         }
                     }
                     setup.out().println("| " + attribute.getName() + " | " + shortType(attribute.getType())
                             + " | " + Stats.fixed(Stats.median(millis), 2) + " | " + Stats.fixed(Stats.quantile(millis, 0.9), 2)
-                            + " | " + Stats.fixed(Stats.quantile(millis, 1), 2) + " |");
+                            + " | " + Stats.fixed(Stats.quantile(millis, 1), 2)
+                            + " | " + millis.stream().filter(m -> m >= SLOW_MILLIS).count() + " |");
                 }
                 setup.out().println();
+                if (!slow.isEmpty()) {
+                    // +ms from the first timed read; the wall-clock time matches -Xlog:gc's 'time' decorator.
+                    setup.out().println("Reads over " + (int) SLOW_MILLIS + " ms:");
+                    setup.out().println();
+                    for (String s : slow) {
+                        setup.out().println("- " + s);
+                    }
+                    setup.out().println();
+                }
             }
         } finally {
             target.getOutputStream().close();

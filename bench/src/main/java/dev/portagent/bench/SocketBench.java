@@ -27,7 +27,7 @@ final class SocketBench {
 
     // Batches of one to two seconds on a 2-core loopback. Four busy threads on two CPUs leave the JIT
     // little time: with a 3 s warm-up and 0.13 s batches that loop timed the agent's code still being
-    // compiled, so it warms up for 10 s.
+    // compiled, so it warms up for at least 10 s, and every child warms up on until its JIT is idle.
     private static final List<Workload> WORKLOADS = List.of(
             new Workload("TCP connect+accept+close, 1 thread", "tcp", 1, 8_000, 3_000),
             new Workload("TCP connect+accept+close, 4 threads", "tcp", 4, 20_000, 10_000),
@@ -49,8 +49,8 @@ final class SocketBench {
                 + " median of the children's medians; ratio: median of side-by-side ratios to bare, interquartile"
                 + " range in brackets; CPU: the same for the process's CPU time per round)");
         setup.out().println();
-        setup.out().println("| workload | agent | bare µs | default µs | ratio | stack=0 µs | ratio | CPU ratio default | CPU ratio stack=0 | load avg |");
-        setup.out().println("|---|---|---|---|---|---|---|---|---|---|");
+        setup.out().println("| workload | agent | bare µs | default µs | ratio | stack=0 µs | ratio | CPU ratio default | CPU ratio stack=0 | warm-up s bare / default / stack=0 | load avg |");
+        setup.out().println("|---|---|---|---|---|---|---|---|---|---|---|");
         // -Dportagent.bench.workload=4 threads: only the workloads whose name contains it.
         String only = System.getProperty("portagent.bench.workload", "");
         for (Workload w : WORKLOADS) {
@@ -61,9 +61,11 @@ final class SocketBench {
             String rounds = Integer.toString(setup.quick() ? w.roundsPerBatch() / 4 : w.roundsPerBatch());
             Map<Config, List<Double>> wall = new LinkedHashMap<>();
             Map<Config, List<Double>> cpu = new LinkedHashMap<>();
+            Map<Config, List<Double>> warmup = new LinkedHashMap<>();
             for (Config c : configs) {
                 wall.put(c, new ArrayList<>());
                 cpu.put(c, new ArrayList<>());
+                warmup.put(c, new ArrayList<>());
             }
             String loadBefore = Machine.loadAverage();
             for (int i = 0; i < runs; i++) {
@@ -77,7 +79,9 @@ final class SocketBench {
                     double micros = Stats.median(result.values("batch")) / 1000.0;
                     wall.get(c).add(micros);
                     cpu.get(c).add(Stats.median(result.values("cpu")) / 1000.0);
-                    setup.progress().printf("  %s, %s, run %d: %.2f µs%n", w.name(), c.name(), i + 1, micros);
+                    warmup.get(c).add(result.value("warmup") / 1000.0);
+                    setup.progress().printf("  %s, %s, run %d: %.2f µs (warm-up %.1f s)%n", w.name(), c.name(), i + 1,
+                            micros, result.value("warmup") / 1000.0);
                 }
             }
             String load = loadBefore + " → " + Machine.loadAverage();
@@ -93,6 +97,9 @@ final class SocketBench {
                         + " | " + Stats.ratio(Stats.ratios(wall.get(withoutStacks), wall.get(bare)))
                         + " | " + Stats.ratio(Stats.ratios(cpu.get(withStacks), cpu.get(bare)))
                         + " | " + Stats.ratio(Stats.ratios(cpu.get(withoutStacks), cpu.get(bare)))
+                        + " | " + Stats.fixed(Stats.median(warmup.get(bare)), 1)
+                        + " / " + Stats.fixed(Stats.median(warmup.get(withStacks)), 1)
+                        + " / " + Stats.fixed(Stats.median(warmup.get(withoutStacks)), 1)
                         + " | " + load + " |");
             }
             setup.out().flush();

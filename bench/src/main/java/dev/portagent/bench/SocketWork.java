@@ -2,6 +2,7 @@ package dev.portagent.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,7 +18,8 @@ import java.util.concurrent.CyclicBarrier;
  * The per-socket workload, run in a child JVM with or without the agent. Prints one line
  * {@code batch <ns per round>} per measured batch; the parent compares children.
  *
- * <p>Arguments: {@code tcp|udp threads warmupMillis batches roundsPerBatch}.
+ * <p>Arguments: {@code tcp|udp threads minWarmupMillis batches roundsPerBatch}. Prints {@code warmup <ms>}
+ * when the warm-up ends (see {@link #warmUp}).
  * <ul>
  *   <li>tcp round: a client Socket connects to a loopback ServerSocket, the server accepts and closes,
  *       the client reads the end of the stream and closes. Server-first close leaves TIME_WAIT on the
@@ -48,7 +50,10 @@ public final class SocketWork {
             perThread.add(kind.equals("tcp") ? tcp(resources) : udp(resources));
         }
 
-        runFor(perThread, warmupMillis);
+        long warmedUp = warmUp(perThread, warmupMillis);
+        // Read live by the CPU benchmark, which starts its profiler now.
+        System.out.println("warmup " + warmedUp);
+        System.out.flush();
         CyclicBarrier start = new CyclicBarrier(threads + 1);
         CyclicBarrier end = new CyclicBarrier(threads + 1);
         Thread[] workers = new Thread[threads];
@@ -102,7 +107,28 @@ public final class SocketWork {
         System.exit(0);
     }
 
-    /** Warm-up: every thread runs rounds until the time is up, so that the JIT has compiled both paths. */
+    /**
+     * Runs rounds for at least {@code minMillis}, then on until the JIT has been idle for a second (at
+     * most a minute in all), and answers how long that took. With four busy threads on two CPUs the JIT
+     * gets little time, and the agent's run has more code to compile: a fixed warm-up timed its compiler.
+     */
+    private static long warmUp(List<Round> rounds, long minMillis) throws InterruptedException {
+        long start = System.nanoTime();
+        runFor(rounds, minMillis);
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long compiled = jit.getTotalCompilationTime();
+        while (System.nanoTime() - start < 60_000_000_000L) {
+            runFor(rounds, 1000);
+            long now = jit.getTotalCompilationTime();
+            if (now - compiled < 10) {
+                break;
+            }
+            compiled = now;
+        }
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    /** Every thread runs rounds until the time is up. */
     private static void runFor(List<Round> rounds, long millis) throws InterruptedException {
         long until = System.nanoTime() + millis * 1_000_000;
         List<Thread> threads = new ArrayList<>();
