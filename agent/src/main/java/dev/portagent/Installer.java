@@ -187,7 +187,7 @@ final class Installer {
     private static String changedOptions(AgentOptions options) {
         StringBuilder text = new StringBuilder();
         options.effective().forEach((key, value) -> {
-            if (!java.util.Objects.equals(value, AgentOptions.DEFAULTS.effective().get(key))) {
+            if (!java.util.Objects.equals(value, AgentOptions.defaults().effective().get(key))) {
                 text.append(text.length() == 0 ? "" : ",").append(key).append('=').append(value);
             }
         });

@@ -28,6 +28,7 @@ public final class BootstrapInjector {
 
     /** Returns the boot loader's PortHooks, defining the bootstrap classes unless an earlier load did. */
     public static Class<?> inject(Instrumentation inst, ClassLoader agentLoader) throws Exception {
+        // The one lookup that fails in the usual start: each failure builds an exception.
         Class<?> existing = findBoot(HOOKS);
         if (existing != null) {
             return existing;
@@ -35,8 +36,15 @@ public final class BootstrapInjector {
         PrivateLoader internals = PrivateLoader.of(inst);
         Class<?> hooks = null;
         for (String name : CLASSES) {
-            Class<?> c = findBoot(name);
-            hooks = c != null ? c : internals.defineInBootLoader(name, PrivateLoader.classBytes(agentLoader, name));
+            try {
+                hooks = internals.defineInBootLoader(name, PrivateLoader.classBytes(agentLoader, name));
+            } catch (LinkageError e) {
+                // Already there: a load of the agent that failed half-way, or one that raced us.
+                hooks = findBoot(name);
+                if (hooks == null) {
+                    throw e;
+                }
+            }
         }
         // Advice inlined into java.base calls PortHooks: java.base must read the boot loader's unnamed module.
         inst.redefineModule(Object.class.getModule(), Set.of(hooks.getModule()), Map.of(), Map.of(), Set.of(), Map.of());

@@ -16,12 +16,12 @@ public final class Instrumenter {
     }
 
     /** Opens the JDK internals the recorder and the reconciler read. Call only after {@link BootstrapInjector#inject}. */
-    public static JdkSockets openJdk(Instrumentation inst) throws java.io.IOException {
+    public static JdkSockets openJdk(Instrumentation inst) throws java.io.IOException, ReflectiveOperationException {
         return new JdkAccess(inst);
     }
 
     /** Opens what the digester reads of the JVM's raw stacks. Call only after {@link BootstrapInjector#inject}. */
-    public static JdkStacks openStacks(Instrumentation inst) throws java.io.IOException {
+    public static JdkStacks openStacks(Instrumentation inst) throws java.io.IOException, ReflectiveOperationException {
         return new JdkStackAccess(inst);
     }
 

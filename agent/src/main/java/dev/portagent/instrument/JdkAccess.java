@@ -45,7 +45,7 @@ final class JdkAccess implements JdkSockets {
         }
     }
 
-    JdkAccess(Instrumentation inst) throws IOException {
+    JdkAccess(Instrumentation inst) throws IOException, ReflectiveOperationException {
         // Only the private loader, which is cheap; the handles wait for the first socket.
         PrivateLoader.of(inst);
     }

@@ -24,7 +24,7 @@ final class JdkStackAccess implements JdkStacks {
         }
     }
 
-    JdkStackAccess(Instrumentation inst) throws IOException {
+    JdkStackAccess(Instrumentation inst) throws IOException, ReflectiveOperationException {
         PrivateLoader.of(inst);
     }
 

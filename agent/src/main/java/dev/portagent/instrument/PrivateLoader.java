@@ -4,12 +4,12 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
+import java.lang.reflect.UndeclaredThrowableException;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.IntFunction;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -24,23 +24,33 @@ import java.util.zip.ZipFile;
 final class PrivateLoader extends ClassLoader {
 
     private static final String INSIDE_JDK = "dev.portagent.instrument.InsideJdk";
+    // The numbers InsideJdk.apply(int) answers to.
+    private static final int SOCKET_HANDLES = 0;
+    private static final int BACKTRACE_HANDLE = 1;
+    private static final int AGENT_PROPERTIES = 2;
     private static PrivateLoader instance;
 
-    private final Class<?> insideJdk;
+    // The one InsideJdk, seen through the java.* interfaces it implements.
+    private final BiFunction<String, byte[], Class<?>> bootDefiner;
+    private final IntFunction<Object> lookups;
 
-    private PrivateLoader(Instrumentation inst) throws IOException {
+    @SuppressWarnings("unchecked")
+    private PrivateLoader(Instrumentation inst) throws IOException, ReflectiveOperationException {
         super("portagent-internals", null);
         byte[] bytes = classBytes(PrivateLoader.class.getClassLoader(), INSIDE_JDK);
-        insideJdk = defineClass(INSIDE_JDK, bytes, 0, bytes.length);
+        Class<?> insideJdk = defineClass(INSIDE_JDK, bytes, 0, bytes.length);
         Module own = getUnnamedModule();
         // java.lang: Throwable's private backtrace (JDK 17 to 25), which the digester reads.
         inst.redefineModule(Object.class.getModule(), Set.of(),
                 Map.of("jdk.internal.misc", Set.of(own), "jdk.internal.vm", Set.of(own)),
                 Map.of("sun.nio.ch", Set.of(own), "java.net", Set.of(own), "java.lang", Set.of(own)), Set.of(), Map.of());
+        Object inside = insideJdk.getConstructor().newInstance();
+        bootDefiner = (BiFunction<String, byte[], Class<?>>) inside;
+        lookups = (IntFunction<Object>) inside;
     }
 
     /** The one instance; the first call makes it and grants it the internals. */
-    static synchronized PrivateLoader of(Instrumentation inst) throws IOException {
+    static synchronized PrivateLoader of(Instrumentation inst) throws IOException, ReflectiveOperationException {
         if (instance == null) {
             instance = new PrivateLoader(inst);
         }
@@ -54,45 +64,32 @@ final class PrivateLoader extends ClassLoader {
         return instance;
     }
 
-    Class<?> defineInBootLoader(String name, byte[] bytes) throws ReflectiveOperationException {
-        MethodHandle define = inside("defineInBootLoader", MethodType.methodType(Class.class, String.class, byte[].class));
-        try {
-            return (Class<?>) define.invokeExact(name, bytes);
-        } catch (ReflectiveOperationException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+    Class<?> defineInBootLoader(String name, byte[] bytes) {
+        return bootDefiner.apply(name, bytes);
     }
 
     @SuppressWarnings("unchecked")
     Map<String, Object> socketHandles() throws ReflectiveOperationException {
-        return (Map<String, Object>) call("socketHandles", Map.class);
+        return (Map<String, Object>) lookup(SOCKET_HANDLES);
     }
 
     VarHandle backtraceHandle() throws ReflectiveOperationException {
-        return (VarHandle) call("backtraceHandle", VarHandle.class);
+        return (VarHandle) lookup(BACKTRACE_HANDLE);
     }
 
     java.util.Properties agentProperties() throws ReflectiveOperationException {
-        return (java.util.Properties) call("agentProperties", java.util.Properties.class);
+        return (java.util.Properties) lookup(AGENT_PROPERTIES);
     }
 
-    private Object call(String method, Class<?> returns) throws ReflectiveOperationException {
-        MethodHandle handle = inside(method, MethodType.methodType(returns)).asType(MethodType.methodType(Object.class));
+    private Object lookup(int what) throws ReflectiveOperationException {
         try {
-            return (Object) handle.invokeExact();
-        } catch (ReflectiveOperationException | RuntimeException | Error e) {
+            return lookups.apply(what);
+        } catch (UndeclaredThrowableException e) {
+            if (e.getCause() instanceof ReflectiveOperationException cause) {
+                throw cause;
+            }
             throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
-    }
-
-    // Exact method handles, not Method.invoke: on JDK 18+ the first reflective call of a shape spins
-    // method-handle classes, milliseconds of start-up each.
-    private MethodHandle inside(String method, MethodType type) throws ReflectiveOperationException {
-        return MethodHandles.publicLookup().findStatic(insideJdk, method, type);
     }
 
     /**

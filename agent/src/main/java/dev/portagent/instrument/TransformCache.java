@@ -54,12 +54,17 @@ public final class TransformCache {
     // Entries of other JDKs and agent builds stay until there are more than this; the oldest go first.
     private static final int MAX_ENTRIES = 64;
     private static final int MAX_ENTRY_BYTES = 4 << 20;
-    private static final FileAttribute<Set<PosixFilePermission>> PRIVATE_DIRECTORY =
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
-    private static final FileAttribute<Set<PosixFilePermission>> PRIVATE_FILE =
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
-    private static final Set<PosixFilePermission> SHARED_WRITE =
-            EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
+
+    // Made at the cache's first use, not when premain creates the cache: their classes are not in the
+    // JDK's shared archive, and on JDK 25 making them costs about 10 ms of start-up (see BENCHMARKS.md).
+    private static final class Posix {
+        static final FileAttribute<Set<PosixFilePermission>> PRIVATE_DIRECTORY =
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+        static final FileAttribute<Set<PosixFilePermission>> PRIVATE_FILE =
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+        static final Set<PosixFilePermission> SHARED_WRITE =
+                EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
+    }
     // What decides the woven bytes besides the class itself, when the agent runs from a directory: the
     // advice, the matchers and the hooks the advice calls (Byte Buddy is then the project's dependency).
     static final String[] WEAVING_CLASSES = {
@@ -136,7 +141,7 @@ public final class TransformCache {
             Path temp = dir().resolve(file.getFileName() + "." + ProcessHandle.current().pid() + "."
                     + System.nanoTime() + ".tmp");
             try (SeekableByteChannel out = Files.newByteChannel(temp, Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PRIVATE_FILE)) {
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), Posix.PRIVATE_FILE)) {
                 ByteBuffer bytes = ByteBuffer.wrap(encode(internalName, original, woven, fingerprint()));
                 while (bytes.hasRemaining()) {
                     out.write(bytes);
@@ -191,9 +196,9 @@ public final class TransformCache {
             }
             Path d = dir();
             if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createDirectories(d.getParent(), PRIVATE_DIRECTORY);
+                Files.createDirectories(d.getParent(), Posix.PRIVATE_DIRECTORY);
                 try {
-                    Files.createDirectory(d, PRIVATE_DIRECTORY);
+                    Files.createDirectory(d, Posix.PRIVATE_DIRECTORY);
                 } catch (FileAlreadyExistsException raced) {
                     // another JVM made it meanwhile: checked below like any other
                 }
@@ -220,7 +225,7 @@ public final class TransformCache {
             return "owned by " + owner.getName() + ", not by this user";
         }
         for (PosixFilePermission p : a.permissions()) {
-            if (SHARED_WRITE.contains(p)) {
+            if (Posix.SHARED_WRITE.contains(p)) {
                 return "writable by others (" + PosixFilePermissions.toString(a.permissions()) + ")";
             }
         }

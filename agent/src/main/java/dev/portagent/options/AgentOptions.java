@@ -137,7 +137,14 @@ public final class AgentOptions {
     }
   }
 
-  public static final AgentOptions DEFAULTS = defaults();
+  /** Every option at its default: made at the first call, as premain needs only the options given. */
+  public static AgentOptions defaults() {
+    return Defaults.OPTIONS;
+  }
+
+  private static final class Defaults {
+    static final AgentOptions OPTIONS = parseDefaults();
+  }
 
   private final Map<Option, Object> values;
   private final boolean help;
@@ -374,7 +381,7 @@ public final class AgentOptions {
     return new Kind(Kind.PATH, "a non-empty file path (" + PID + " expands to the process id)", 0, 0, null);
   }
 
-  private static AgentOptions defaults() {
+  private static AgentOptions parseDefaults() {
     try {
       return parse(null, null, null);
     } catch (OptionException e) {

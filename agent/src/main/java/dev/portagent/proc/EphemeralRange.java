@@ -1,19 +1,21 @@
 package dev.portagent.proc;
 
-import java.nio.file.Path;
+import java.io.File;
 import java.util.StringTokenizer;
 
 /** The range the kernel picks ephemeral (automatically assigned) local ports from. */
 public record EphemeralRange(int low, int high, String source) {
 
-    static final Path FILE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    // A File, not a Path: premain reads it, and the first Path of a JVM initialises the default file
+    // system, milliseconds of start-up that an application using no java.nio.file never pays.
+    static final File FILE = new File("/proc/sys/net/ipv4/ip_local_port_range");
 
     /** The kernel's range, or IANA's 49152-65535 when it cannot be read (source says why). */
     public static EphemeralRange read() {
         return read(FILE);
     }
 
-    static EphemeralRange read(Path file) {
+    static EphemeralRange read(File file) {
         try {
             return parse(ProcFile.read(file), file.toString());
         } catch (Exception e) { // never throw: the range only refines reports

@@ -1,6 +1,7 @@
 package dev.portagent.proc;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +21,11 @@ final class ProcFile {
      * loading pulls in sun.nio.ch.SocketChannelImpl, which the agent would then have to instrument.
      */
     static String read(Path file) throws IOException {
-        try (InputStream in = new FileInputStream(file.toFile())) {
+        return read(file.toFile());
+    }
+
+    static String read(File file) throws IOException {
+        try (InputStream in = new FileInputStream(file)) {
             ByteArrayOutputStream content = new ByteArrayOutputStream();
             byte[] chunk = new byte[64 * 1024];
             for (int n; (n = in.read(chunk)) >= 0; ) {

@@ -58,6 +58,26 @@ class TransformCacheTest {
     }
 
     @Test
+    void theDirectoryIsMadeAndCheckedAtTheFirstUseNotBefore() throws IOException {
+        // As premain makes it: a JVM that loads no socket class never touches the disk.
+        TransformCache cache = cache(FINGERPRINT);
+        PortTransformer transformer = new PortTransformer(cache);
+        assertThat(home.resolve("cache")).doesNotExist();
+        assertThat(cache.problem()).isNull();
+
+        transformer.transform(null, null, NET, null, null, original);
+
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
+        assertThat(cache.problem()).isNull();
+        // The owner check runs at that first use too: a cache expecting another owner is off.
+        TransformCache notMine = new TransformCache(dir, home.getFileSystem().getUserPrincipalLookupService()
+                .lookupPrincipalByName("nobody"), FINGERPRINT);
+        assertThat(notMine.problem()).isNull();
+        assertThat(notMine.get(NET, original)).isNull();
+        assertThat(notMine.problem()).contains("not by this user");
+    }
+
+    @Test
     void createsThePrivateDirectoryAndPrivateEntries() throws IOException {
         cache(FINGERPRINT).put(NET, original, new byte[] {1, 2, 3});
 

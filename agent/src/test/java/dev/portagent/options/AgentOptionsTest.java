@@ -110,7 +110,7 @@ class AgentOptionsTest {
           .hasMessage(c.error());
       return;
     }
-    Map<String, String> expected = new LinkedHashMap<>(AgentOptions.DEFAULTS.effective());
+    Map<String, String> expected = new LinkedHashMap<>(AgentOptions.defaults().effective());
     expected.putAll(c.changes());
     AgentOptions options = AgentOptions.parse(c.args(), Map.of(), Map.of());
     assertThat(options.effective()).containsExactlyEntriesOf(expected);
@@ -132,12 +132,12 @@ class AgentOptionsTest {
   @Test
   void theSummaryPathExpandsThePid() throws OptionException {
     assertThat(AgentOptions.parse("summary=/tmp/s-{pid}.txt", Map.of(), Map.of()).summary(7)).isEqualTo("/tmp/s-7.txt");
-    assertThat(AgentOptions.DEFAULTS.summary(7)).isNull();
+    assertThat(AgentOptions.defaults().summary(7)).isNull();
   }
 
   @Test
   void defaults() {
-    AgentOptions options = AgentOptions.DEFAULTS;
+    AgentOptions options = AgentOptions.defaults();
     assertThat(options.report()).isNull();
     assertThat(options.reportPath(42)).isNull();
     assertThat(options.reportIntervalSeconds()).isZero();
@@ -178,7 +178,7 @@ class AgentOptionsTest {
 
   @Test
   void effectiveIsUnmodifiable() {
-    assertThatThrownBy(() -> AgentOptions.DEFAULTS.effective().put("stack", "1"))
+    assertThatThrownBy(() -> AgentOptions.defaults().effective().put("stack", "1"))
         .isInstanceOf(UnsupportedOperationException.class);
   }
 
@@ -238,8 +238,8 @@ class AgentOptionsTest {
   @Test
   void helpTextHasOneLinePerOptionWithItsDefault() {
     List<String> lines = AgentOptions.helpText().lines().toList();
-    assertThat(lines).hasSize(1 + AgentOptions.DEFAULTS.effective().size() + 1);
-    AgentOptions.DEFAULTS.effective().forEach((key, value) -> assertThat(lines)
+    assertThat(lines).hasSize(1 + AgentOptions.defaults().effective().size() + 1);
+    AgentOptions.defaults().effective().forEach((key, value) -> assertThat(lines)
         .anySatisfy(line -> assertThat(line)
             .startsWith("  " + key + " ")
             .endsWith(value == null ? "not set by default" : "default " + value)));

@@ -12,7 +12,7 @@ class EphemeralRangeTest {
 
     @Test
     void readsKernelRange() {
-        assumeTrue(Files.isReadable(EphemeralRange.FILE), "skipped: no " + EphemeralRange.FILE);
+        assumeTrue(Files.isReadable(EphemeralRange.FILE.toPath()), "skipped: no " + EphemeralRange.FILE);
 
         // this machine keeps the kernel default
         assertThat(EphemeralRange.read()).isEqualTo(
@@ -44,7 +44,7 @@ class EphemeralRangeTest {
 
     @Test
     void fallsBackToIanaWhenUnreadable(@TempDir Path dir) {
-        EphemeralRange range = EphemeralRange.read(dir.resolve("missing"));
+        EphemeralRange range = EphemeralRange.read(dir.resolve("missing").toFile());
 
         assertThat(range.low()).isEqualTo(49152);
         assertThat(range.source()).startsWith("IANA default (").contains("missing").endsWith(")");

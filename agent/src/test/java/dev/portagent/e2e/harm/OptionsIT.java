@@ -152,7 +152,7 @@ class OptionsIT {
             assertThat(child.stdout()).startsWith("PORT ");
             assertThat(child.stderr()).isEqualTo(AgentOptions.helpText());
             List<String> lines = child.stderr().lines().toList();
-            AgentOptions.DEFAULTS.effective().keySet().forEach(key ->
+            AgentOptions.defaults().effective().keySet().forEach(key ->
                     assertThat(lines).anySatisfy(line -> assertThat(line).startsWith("  " + key + " ")));
         }
     }
