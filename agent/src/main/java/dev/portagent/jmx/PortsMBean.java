@@ -58,7 +58,7 @@ import javax.management.openmbean.SimpleType;
  * the sockets opened and closed in between. Values are copies: nothing a client holds changes.
  * Sockets the hooks record are shown as they are at the read; sockets found in /proc (opened before
  * portagent was loaded, or outside java.net and java.nio) as the last /proc scan found them, at most
- * {@link Reconciler#STALE_MILLIS} ms ago: a read more than 250 ms after the last
+ * {@link Reconciler#STALE_MILLIS} ms ago: a read more than a second after the last
  * scan starts the next one on the agent's thread instead of waiting for it.
  *
  * <p>Only open types cross the wire (SimpleType, String[], CompositeData, TabularData), so a client

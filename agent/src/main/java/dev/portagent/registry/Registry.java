@@ -442,8 +442,10 @@ public final class Registry {
      * For readers that may come in bursts (JConsole reads every attribute at once, each a snapshot): a
      * /proc pass younger than this is reused; what the agent wires for {@link #reconcileWith} renews an
      * older one without making the reader wait, unless it is older than {@link Reconciler#STALE_MILLIS}.
+     * Not less: a pass over 10000 sockets takes a few hundred milliseconds of CPU, and passes back to back
+     * slowed every read of a burst on two CPUs (JMX medians up by half when this was 250 ms).
      */
-    public static final long READER_RECONCILE_MILLIS = 250;
+    public static final long READER_RECONCILE_MILLIS = 1000;
 
     public Snapshot snapshot() {
         return snapshot(READER_RECONCILE_MILLIS);

@@ -40,9 +40,11 @@ final class CpuBench {
     private record Workload(String name, String kind, int threads, int roundsPerBatch, int warmupMillis) {
     }
 
+    // Long batches (about 5 s each here): perf takes a moment to attach, and a short profile would catch
+    // mostly the child's exit.
     private static final List<Workload> WORKLOADS = List.of(
             new Workload("TCP connect+accept+close, 4 threads", "tcp", 4, 20_000, 10_000),
-            new Workload("UDP open+send+close, 1 thread", "udp", 1, 40_000, 3_000));
+            new Workload("UDP open+send+close, 1 thread", "udp", 1, 200_000, 3_000));
 
     private CpuBench() {
     }
@@ -57,8 +59,8 @@ final class CpuBench {
             return;
         }
         int runs = setup.runs() > 0 ? setup.runs() : setup.quick() ? 1 : 2;
-        StringBuilder header = new StringBuilder("| workload | run | CPU µs per round |");
-        StringBuilder rule = new StringBuilder("|---|---|---|");
+        StringBuilder header = new StringBuilder("| workload | run | samples | CPU µs per round |");
+        StringBuilder rule = new StringBuilder("|---|---|---|---|");
         for (Part p : Part.values()) {
             header.append(' ').append(p.label).append(" |");
             rule.append("---|");
@@ -80,7 +82,7 @@ final class CpuBench {
                     Profile p = profile(setup, java, w, agentArg, agent);
                     String name = agentArg == null ? "bare" : agent.label() + (agentArg.endsWith("stack=0") ? " stack=0" : " default");
                     StringBuilder row = new StringBuilder("| " + w.name() + " | " + name + " #" + (i + 1) + " | "
-                            + Stats.fixed(p.cpuMicrosPerRound, 1) + " |");
+                            + p.total + " | " + Stats.fixed(p.cpuMicrosPerRound, 1) + " |");
                     for (Part part : Part.values()) {
                         double share = p.samples.getOrDefault(part, 0L) / (double) Math.max(1, p.total);
                         row.append(' ').append(Stats.fixed(100 * share, 1)).append(" % (")
@@ -114,7 +116,7 @@ final class CpuBench {
         Child child = new Child(java, agentArg,
                 List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+DumpPerfMapAtExit", "-XX:+PreserveFramePointer"),
                 setup.benchJar(), SocketWork.class.getName(),
-                List.of(w.kind(), Integer.toString(w.threads()), warmup, "3", rounds), setup.env(agent));
+                List.of(w.kind(), Integer.toString(w.threads()), warmup, "5", rounds), setup.env(agent));
         Path data = setup.work().resolve("perf.data");
         Process process = child.start();
         List<Double> cpu = new ArrayList<>();
