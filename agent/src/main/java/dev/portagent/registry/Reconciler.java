@@ -9,12 +9,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.LongSupplier;
-import java.util.function.ToIntFunction;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import java.util.function.ToIntFunction;
 
 /**
  * Records the INET sockets of this process that no hook saw, by comparing /proc with the registry:
@@ -207,8 +207,6 @@ public final class Reconciler {
         if (sockets == null) {
             return;
         }
-        long now = clock.getAsLong();
-        lastPassAt = now;
         Set<Long> mine = new HashSet<>(fds.values());
         Map<Long, ProcSocket> held = new HashMap<>();
         collect(sockets, mine, held);
@@ -223,6 +221,8 @@ public final class Reconciler {
             }
             collect(again, mine, held);
         }
+        long now = clock.getAsLong();
+        lastPassAt = now;
         Set<Integer> listening = new HashSet<>();
         for (ProcSocket s : held.values()) {
             if (s.state().equals("LISTEN")) {
