@@ -70,18 +70,16 @@ final class CpuBench {
         setup.out().println(header);
         setup.out().println(rule);
         for (Workload w : WORKLOADS) {
-            List<String> configs = new ArrayList<>();
-            configs.add(null);
+            List<Config> configs = new ArrayList<>();
+            configs.add(new Config(null, ""));
             for (Bench.Agent a : setup.agents()) {
-                configs.add(a.javaagent(""));
-                configs.add(a.javaagent("stack=0"));
+                configs.add(new Config(a, ""));
+                configs.add(new Config(a, "stack=0"));
             }
             for (int i = 0; i < runs; i++) {
-                for (String agentArg : configs) {
-                    Bench.Agent agent = agentOf(setup, agentArg);
-                    Profile p = profile(setup, java, w, agentArg, agent);
-                    String name = agentArg == null ? "bare" : agent.label() + (agentArg.endsWith("stack=0") ? " stack=0" : " default");
-                    StringBuilder row = new StringBuilder("| " + w.name() + " | " + name + " #" + (i + 1) + " | "
+                for (Config c : configs) {
+                    Profile p = profile(setup, java, w, c);
+                    StringBuilder row = new StringBuilder("| " + w.name() + " | " + c.name() + " #" + (i + 1) + " | "
                             + p.total + " | " + Stats.fixed(p.cpuMicrosPerRound, 1) + " |");
                     for (Part part : Part.values()) {
                         double share = p.samples.getOrDefault(part, 0L) / (double) Math.max(1, p.total);
@@ -90,33 +88,32 @@ final class CpuBench {
                     }
                     setup.out().println(row);
                     setup.out().flush();
-                    setup.progress().println("  cpu: " + w.name() + ", " + name + ": " + p.total + " samples");
+                    setup.progress().println("  cpu: " + w.name() + ", " + c.name() + ": " + p.total + " samples");
                 }
             }
         }
         setup.out().println();
     }
 
-    private static Bench.Agent agentOf(Bench.Setup setup, String agentArg) {
-        for (Bench.Agent a : setup.agents()) {
-            if (agentArg != null && agentArg.startsWith(a.javaagent(""))) {
-                return a;
-            }
+    /** Bare (agent null), or an agent with options. */
+    private record Config(Bench.Agent agent, String options) {
+
+        String name() {
+            return agent == null ? "bare" : agent.label() + (options.isEmpty() ? " default" : " " + options);
         }
-        return null;
     }
 
     private record Profile(Map<Part, Long> samples, long total, double cpuMicrosPerRound) {
     }
 
-    private static Profile profile(Bench.Setup setup, Path java, Workload w, String agentArg, Bench.Agent agent)
+    private static Profile profile(Bench.Setup setup, Path java, Workload w, Config c)
             throws IOException, InterruptedException {
         String warmup = Integer.toString(setup.quick() ? 1000 : w.warmupMillis());
         String rounds = Integer.toString(setup.quick() ? w.roundsPerBatch() / 4 : w.roundsPerBatch());
-        Child child = new Child(java, agentArg,
+        Child child = new Child(java, c.agent() == null ? null : c.agent().javaagent(c.options()),
                 List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+DumpPerfMapAtExit", "-XX:+PreserveFramePointer"),
                 setup.benchJar(), SocketWork.class.getName(),
-                List.of(w.kind(), Integer.toString(w.threads()), warmup, "5", rounds), setup.env(agent));
+                List.of(w.kind(), Integer.toString(w.threads()), warmup, "5", rounds), setup.env(c.agent()));
         Path data = setup.work().resolve("perf.data");
         Process process = child.start();
         List<Double> cpu = new ArrayList<>();
