@@ -82,7 +82,12 @@ final class CpuBench {
                     StringBuilder row = new StringBuilder("| " + w.name() + " | " + c.name() + " #" + (i + 1) + " | "
                             + p.total + " | " + Stats.fixed(p.cpuMicrosPerRound, 1) + " |");
                     for (Part part : Part.values()) {
-                        double share = p.samples.getOrDefault(part, 0L) / (double) Math.max(1, p.total);
+                        if (p.total == 0) {
+                            // perf attached too late or not at all (seen once in ten children): no shares to give.
+                            row.append(" perf recorded no sample |");
+                            continue;
+                        }
+                        double share = p.samples.getOrDefault(part, 0L) / (double) p.total;
                         row.append(' ').append(Stats.fixed(100 * share, 1)).append(" % (")
                                 .append(Stats.fixed(share * p.cpuMicrosPerRound, 2)).append(" µs) |");
                     }
