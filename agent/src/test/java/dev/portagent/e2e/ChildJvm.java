@@ -156,7 +156,7 @@ public final class ChildJvm implements AutoCloseable {
             awaitQuietly(Duration.ofSeconds(5)); // the child is exiting: let its exit code and stderr into the message
             throw new AssertionError("stdout ended without a matching line\n" + describe());
         }
-        throw new AssertionError("no matching stdout line within " + timeout + "\n" + describe());
+        throw new AssertionError("no matching stdout line within " + timeout + "\n" + describe() + threadDump());
     }
 
     /** The first stdout line (since the start) in which {@code regex} is found, as a match for its groups. */
@@ -181,7 +181,7 @@ public final class ChildJvm implements AutoCloseable {
                 throw new AssertionError("stdout ended before a line matching " + regex + "\n" + describe());
             }
             throw new AssertionError("no next stdout line within " + timeout + " (wanted " + regex + ")\n"
-                    + describe());
+                    + describe() + threadDump());
         }
         Matcher matcher = Pattern.compile(regex).matcher(line.get());
         if (!matcher.find()) {
@@ -253,6 +253,36 @@ public final class ChildJvm implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while signalling " + pid(), e);
+        }
+    }
+
+    /**
+     * The threads of a child that is still running, from the jcmd beside its java, for the message of a
+     * child that missed its line: a hang is then diagnosed from the CI log alone. Empty when none is taken.
+     */
+    private String threadDump() {
+        Path jcmd = Path.of(command.get(0)).resolveSibling("jcmd");
+        if (!process.isAlive() || !Files.isExecutable(jcmd)) {
+            return "";
+        }
+        try {
+            Path dump = Files.createTempFile("portagent-threads-", ".txt");
+            try {
+                Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid()), "Thread.print")
+                        .redirectErrorStream(true).redirectOutput(dump.toFile()).start();
+                if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    return "\n(no thread dump: jcmd did not answer in 30 s)";
+                }
+                return "\n--- threads (jcmd Thread.print) ---\n" + Files.readString(dump) + "---";
+            } finally {
+                Files.deleteIfExists(dump);
+            }
+        } catch (IOException e) {
+            return "\n(no thread dump: " + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
         }
     }
 

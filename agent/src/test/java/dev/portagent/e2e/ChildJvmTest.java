@@ -73,6 +73,18 @@ class ChildJvmTest {
     }
 
     @Test
+    void aChildThatMissesItsLineWhileRunningIsReportedWithItsThreads() {
+        try (ChildJvm child = startReadyServer(Jdk.current())) {
+            child.awaitLine("^READY", TIMEOUT);
+            assertThatThrownBy(() -> child.awaitLine("^never printed$", Duration.ofMillis(200)))
+                    .isInstanceOf(AssertionError.class)
+                    .hasMessageContaining("(running)")
+                    .hasMessageContaining("--- threads (jcmd Thread.print) ---")
+                    .hasMessageContaining(ReadyServer.class.getName());
+        }
+    }
+
+    @Test
     void nextLineTakesAnswersInTurnAndFailsOnOneOutOfTurn() {
         try (ChildJvm child = ChildJvm.process("sh", "-c", "echo 'answer 1'; echo 'answer 2'; echo other; read x")) {
             assertThat(child.nextLine("^answer (\\d+)$", TIMEOUT).group(1)).isEqualTo("1");
