@@ -1,5 +1,7 @@
 package dev.portagent.bench;
 
+import dev.portagent.bench.SocketBench.Config;
+import dev.portagent.bench.SocketBench.Workload;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -35,9 +37,6 @@ final class CpuBench {
         Part(String label) {
             this.label = label;
         }
-    }
-
-    private record Workload(String name, String kind, int threads, int roundsPerBatch, int warmupMillis) {
     }
 
     // Long batches (about 5 s each here): perf takes a moment to attach, and a short profile would catch
@@ -98,14 +97,6 @@ final class CpuBench {
             }
         }
         setup.out().println();
-    }
-
-    /** Bare (agent null), or an agent with options. */
-    private record Config(Bench.Agent agent, String options) {
-
-        String name() {
-            return agent == null ? "bare" : agent.label() + (options.isEmpty() ? " default" : " " + options);
-        }
     }
 
     private record Profile(Map<Part, Long> samples, long total, double cpuMicrosPerRound) {

@@ -14,11 +14,12 @@ import java.util.Map;
  */
 final class SocketBench {
 
-    private record Workload(String name, String kind, int threads, int roundsPerBatch, int warmupMillis) {
+    /** A per-socket loop of {@link SocketWork}; the CPU benchmark profiles the same loops. */
+    record Workload(String name, String kind, int threads, int roundsPerBatch, int warmupMillis) {
     }
 
     /** One column of children: bare (agent null), or an agent with options. */
-    private record Config(Bench.Agent agent, String options) {
+    record Config(Bench.Agent agent, String options) {
 
         String name() {
             return agent == null ? "bare" : agent.label() + (options.isEmpty() ? " default" : " " + options);
