@@ -41,6 +41,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
@@ -389,13 +390,23 @@ public final class EveryApi {
     }
 
     /**
+     * The blocking system calls themselves. Not any native sun.nio.ch frame: the JDK calls
+     * NativeThread.current() while it holds the socket's state lock, and a thread suspended there
+     * (closeUnder, JDK 17) makes the close wait for that lock for ever.
+     */
+    private static final Set<String> BLOCKING_CALLS = Set.of(
+            "sun.nio.ch.Net.accept", "sun.nio.ch.Net.poll",
+            "sun.nio.ch.SocketDispatcher.read0", "sun.nio.ch.SocketDispatcher.readv0");
+
+    /**
      * The thread is inside the JDK's blocking call: a platform thread in the system call (a close now
      * takes the preClose path), a virtual thread parked until its socket is ready.
      */
     private static void awaitBlocked(Thread t) {
         while (true) {
             StackTraceElement[] stack = t.getStackTrace();
-            if (stack.length > 0 && stack[0].isNativeMethod() && stack[0].getClassName().startsWith("sun.nio.ch.")) {
+            if (stack.length > 0 && stack[0].isNativeMethod()
+                    && BLOCKING_CALLS.contains(stack[0].getClassName() + "." + stack[0].getMethodName())) {
                 return;
             }
             if (t.getState() == Thread.State.WAITING && Arrays.stream(stack).anyMatch(
