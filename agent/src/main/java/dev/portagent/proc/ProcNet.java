@@ -117,11 +117,6 @@ public final class ProcNet {
         return readNet(PROC.resolve("net"), tables, true);
     }
 
-    /** {@link #readOrNull} of all four files. */
-    public static List<ProcSocket> readAllOrNull() {
-        return readOrNull(EnumSet.allOf(Table.class));
-    }
-
     /** The inodes of the Unix domain sockets of this process's network namespace (/proc/net/unix), or null. */
     public static Set<Long> unixInodesOrNull() {
         String content = readOrNull(PROC.resolve("net").resolve("unix"));
