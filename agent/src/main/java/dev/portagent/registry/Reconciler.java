@@ -21,10 +21,9 @@ import java.util.function.ToIntFunction;
  * Records the INET sockets of this process that no hook saw, by comparing /proc with the registry:
  * {@link SocketView#BEFORE_AGENT} for those already open when portagent was loaded, {@link SocketView#NATIVE}
  * for those opened later outside java.net and java.nio (Netty's epoll and io_uring transports, JDWP, JNI).
- * Such a record is closed when its socket is gone from /proc. Reading /proc costs a millisecond or more
- * (all of it, with 10000 sockets: 250-400 ms here), so this runs at install, on the portagent thread and
- * on the thread that asks for a report, never on a socket path, and a pass reads only what can change
- * what it concludes ({@link #pass()}).
+ * Such a record is closed when its socket is gone from /proc. Reading /proc costs a millisecond or more,
+ * so this runs at install, on the portagent thread and on the thread that asks for a report, never on a
+ * socket path, and a pass reads only what can change what it concludes ({@link #pass()}).
  *
  * <p>Sockets are matched by inode, which is exact even where several sockets share a port (SO_REUSEPORT
  * listeners, multicast receivers); the inode of a hook's socket is that of its fd number in
@@ -58,8 +57,8 @@ public final class Reconciler {
         Map<Integer, Long> socketFds(Map<Integer, Long> known);
 
         /**
-         * The INET sockets of this process's network namespace that {@code tables} list (more may come), or
-         * null; one reading of each.
+         * The INET sockets of this process's network namespace that {@code tables} list, one reading of each
+         * file (a source may give the others too), or null.
          */
         List<ProcSocket> sockets(Set<ProcNet.Table> tables);
 
