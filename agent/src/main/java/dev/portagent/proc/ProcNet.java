@@ -9,9 +9,11 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -37,6 +39,20 @@ public final class ProcNet {
             "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV",
             "BOUND_INACTIVE"};
     private static final int TCP_ESTABLISHED = 0x01, TCP_CLOSE = 0x07;
+
+    /** The files of /proc/net that list INET sockets, in the order they are read. */
+    public enum Table {
+        TCP, TCP6, UDP, UDP6;
+
+        final String file = name().toLowerCase(Locale.ROOT);
+        final String protocol = file.substring(0, 3);
+        final boolean ipv6 = file.endsWith("6");
+
+        /** The file that lists {@code socket}. */
+        public static Table of(ProcSocket socket) {
+            return values()[(socket.protocol().equals("udp") ? 2 : 0) + (socket.family().equals("ipv6") ? 1 : 0)];
+        }
+    }
 
     private ProcNet() {
     }
@@ -78,15 +94,47 @@ public final class ProcNet {
      * (not empty) when its fd directory cannot be read, so that a caller can tell "none" from "unknown".
      */
     public static Map<Integer, Long> socketFds(long pid) {
-        return socketFds(PROC, pid);
+        return socketFds(PROC, pid, Map.of());
     }
 
     /**
-     * Like {@link #readAll()}, but null rather than a partial list when a file that exists cannot be read
-     * (out of file descriptors, for one): for callers that conclude from a socket's absence that it closed.
+     * Like {@link #socketFds(long)}, but an fd number in {@code known} gets that inode without its link
+     * being read: each link costs a system call, ten thousand of them tens of milliseconds. The caller
+     * vouches that those numbers still name those sockets.
      */
-    public static List<ProcSocket> readAllOrNull() {
-        return readNet(PROC.resolve("net"), true);
+    public static Map<Integer, Long> socketFds(long pid, Map<Integer, Long> known) {
+        return socketFds(PROC, pid, known);
+    }
+
+    /**
+     * The sockets that some of the files of this process's network namespace list, or null rather than a
+     * partial list when one that exists cannot be read (out of file descriptors, for one): for callers
+     * that conclude from a socket's absence that it closed. Read only the files needed: the kernel writes
+     * them a page at a time and, for UDP, finds its place in the socket table again from the start for
+     * each page, so /proc/net/udp6 with 10000 sockets costs about 150 ms of system time.
+     */
+    public static List<ProcSocket> readOrNull(Set<Table> tables) {
+        return readNet(PROC.resolve("net"), tables, true);
+    }
+
+    /** The inodes of the Unix domain sockets of this process's network namespace (/proc/net/unix), or null. */
+    public static Set<Long> unixInodesOrNull() {
+        String content = readOrNull(PROC.resolve("net").resolve("unix"));
+        return content == null ? null : unixInodes(content);
+    }
+
+    /** "Num RefCount Protocol Flags Type St Inode Path": the inode is the seventh column. */
+    static Set<Long> unixInodes(String fileContent) {
+        Set<Long> inodes = new HashSet<>();
+        String[] lines = fileContent.split("\n");
+        for (int i = 1; i < lines.length; i++) {
+            String[] columns = lines[i].trim().split("\\s+");
+            long inode = columns.length >= 7 ? decimal(columns[6]) : -1;
+            if (inode > 0) {
+                inodes.add(inode);
+            }
+        }
+        return inodes;
     }
 
     /** The sockets process {@code pid} holds; without TIME_WAIT and others that no descriptor holds. */
@@ -141,12 +189,20 @@ public final class ProcNet {
     }
 
     static Map<Integer, Long> socketFds(Path proc, long pid) {
+        return socketFds(proc, pid, Map.of());
+    }
+
+    static Map<Integer, Long> socketFds(Path proc, long pid, Map<Integer, Long> known) {
         Map<Integer, Long> inodes = new HashMap<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve(Long.toString(pid)).resolve("fd"))) {
             for (Path fd : fds) {
-                long inode = socketInode(fd);
                 long number = decimal(fd.getFileName().toString());
-                if (inode > 0 && number >= 0 && number <= Integer.MAX_VALUE) {
+                if (number < 0 || number > Integer.MAX_VALUE) {
+                    continue;
+                }
+                Long vouched = known.get((int) number);
+                long inode = vouched != null ? vouched : socketInode(fd);
+                if (inode > 0) {
                     inodes.put((int) number, inode);
                 }
             }
@@ -188,20 +244,18 @@ public final class ProcNet {
     }
 
     static List<ProcSocket> readNet(Path netDir) {
-        return readNet(netDir, false);
+        return readNet(netDir, EnumSet.allOf(Table.class), false);
     }
 
-    private static List<ProcSocket> readNet(Path netDir, boolean strict) {
+    private static List<ProcSocket> readNet(Path netDir, Set<Table> tables, boolean strict) {
         List<ProcSocket> all = new ArrayList<>();
-        for (String protocol : new String[] {"tcp", "udp"}) {
-            for (boolean ipv6 : new boolean[] {false, true}) {
-                Path file = netDir.resolve(ipv6 ? protocol + "6" : protocol);
-                String content = readOrNull(file);
-                if (content != null) {
-                    all.addAll(parse(protocol, ipv6, content));
-                } else if (strict && (!ipv6 || Files.exists(file))) {
-                    return null;
-                }
+        for (Table table : tables) {
+            Path file = netDir.resolve(table.file);
+            String content = readOrNull(file);
+            if (content != null) {
+                all.addAll(parse(table.protocol, table.ipv6, content));
+            } else if (strict && (!table.ipv6 || Files.exists(file))) {
+                return null;
             }
         }
         return all;

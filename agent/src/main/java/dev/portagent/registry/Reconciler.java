@@ -3,6 +3,7 @@ package dev.portagent.registry;
 import dev.portagent.proc.ProcNet;
 import dev.portagent.proc.ProcSocket;
 import java.io.FileDescriptor;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -21,23 +22,26 @@ import java.util.function.ToIntFunction;
  * {@link SocketView#BEFORE_AGENT} for those already open when portagent was loaded, {@link SocketView#NATIVE}
  * for those opened later outside java.net and java.nio (Netty's epoll and io_uring transports, JDWP, JNI).
  * Such a record is closed when its socket is gone from /proc. Reading /proc costs a millisecond or more,
- * so this runs at install, on the portagent thread and on the thread that asks for a report; never on
- * a socket path.
+ * so this runs at install, on the portagent thread and on the thread that asks for a report, never on a
+ * socket path, and a pass reads only what can change what it concludes ({@link #pass()}).
  *
  * <p>Sockets are matched by inode, which is exact even where several sockets share a port (SO_REUSEPORT
  * listeners, multicast receivers); the inode of a hook's socket is that of its fd number in
  * /proc/self/fd. What could make a hook's socket look unknown, and why it does not:
  * <ul>
- *   <li>A socket opened while a pass runs: /proc is read before the registry, so a socket the hooks
- *       record after the read is not in what was read.</li>
+ *   <li>A socket opened while a pass runs: /proc/self/fd is listed before the registry is read, and a
+ *       line of /proc/net counts only for a socket in that list, so a socket the hooks record after the
+ *       listing is not in what was read.</li>
  *   <li>A socket between its system call and its hook (a connect has returned, the hook has not yet
  *       recorded it; on a loaded machine a thread can wait there for many milliseconds, or sit out a
  *       GC pause): it becomes a native record only when a pass at least {@link #NATIVE_CONFIRM_MILLIS}
  *       after the first still finds it unknown. Should a hook still record it after that, the next
  *       pass finds the inode claimed and forgets the /proc record. Sockets found at install are
  *       confirmed by a second pass at once: the hooks were not there when they were opened.</li>
- *   <li>An fd number closed and reused between the two reads: the number now names the newer socket,
- *       which then counts as known for one pass; that delays a native record, never invents one.</li>
+ *   <li>An fd number closed and reused between the two reads, or between a hook's socket's close and
+ *       its close hook (until which its record vouches for the inode it had): the number now names the
+ *       newer socket, which then counts as known, or is not seen, until the hook has run; that delays a
+ *       native record, never invents one.</li>
  * </ul>
  */
 public final class Reconciler {
@@ -46,11 +50,20 @@ public final class Reconciler {
     public interface Source {
         boolean available();
 
-        /** fd number to socket inode for this process, or null. */
-        Map<Integer, Long> socketFds();
+        /**
+         * fd number to socket inode for this process, or null; a number in {@code known} may be given that
+         * inode without its link being read.
+         */
+        Map<Integer, Long> socketFds(Map<Integer, Long> known);
 
-        /** The INET sockets of this process's network namespace, or null. */
-        List<ProcSocket> sockets();
+        /**
+         * The INET sockets of this process's network namespace that {@code tables} list, one reading of each
+         * file (a source may give the others too), or null.
+         */
+        List<ProcSocket> sockets(Set<ProcNet.Table> tables);
+
+        /** The inodes of the namespace's Unix domain sockets, or null. */
+        Set<Long> unixInodes();
     }
 
     public static final Source PROC = new Source() {
@@ -62,13 +75,18 @@ public final class Reconciler {
         }
 
         @Override
-        public Map<Integer, Long> socketFds() {
-            return ProcNet.socketFds(self);
+        public Map<Integer, Long> socketFds(Map<Integer, Long> known) {
+            return ProcNet.socketFds(self, known);
         }
 
         @Override
-        public List<ProcSocket> sockets() {
-            return ProcNet.readAllOrNull();
+        public List<ProcSocket> sockets(Set<ProcNet.Table> tables) {
+            return tables.isEmpty() ? List.of() : ProcNet.readOrNull(tables);
+        }
+
+        @Override
+        public Set<Long> unixInodes() {
+            return ProcNet.unixInodesOrNull();
         }
     };
 
@@ -85,8 +103,16 @@ public final class Reconciler {
     private final Stacks.Stack nativeCode = new Stacks.Stack(NATIVE_SITE, List.of());
 
     // The registry key of each record made here: a FileDescriptor of our own, never opened, so that its
-    // identity is unique in the open map and its fd number (-1) matches nothing in /proc/self/fd.
-    private final Map<Long, FileDescriptor> found = new HashMap<>();
+    // identity is unique in the open map and its fd number (-1) matches nothing in /proc/self/fd. With the
+    // file of /proc/net that lists its socket: the only one a later pass needs to read for it.
+    private final Map<Long, Found> found = new HashMap<>();
+
+    private record Found(FileDescriptor key, ProcNet.Table table) {
+    }
+
+    // Inodes of ours that are Unix domain sockets (the JDK holds two for its pre-close trick, an attach
+    // listener one more): they are never in the INET files, so they need no reading of them.
+    private final Set<Long> unix = new HashSet<>();
     /** How long a socket must stay unknown to the hooks before it is taken for a native one. */
     static final long NATIVE_CONFIRM_MILLIS = 1000;
 
@@ -200,14 +226,30 @@ public final class Reconciler {
         }
     }
 
+    /**
+     * One look at /proc, reading only what can change what it concludes: reading everything (each link of
+     * /proc/self/fd, all four files of /proc/net) would conclude the same, as
+     * ReconcilerTest.readingLessConcludesWhatReadingEverythingDoes checks. With 10000 sockets, reading
+     * everything costs 250-400 ms here, mostly 10000 links and the kernel writing /proc/net/udp6.
+     */
     private void pass() {
-        Map<Integer, Long> fds = source.socketFds();
-        // No socket fd, nothing to look up: premain usually costs one small directory read.
-        List<ProcSocket> sockets = fds == null ? null : fds.isEmpty() ? List.of() : source.sockets();
-        if (sockets == null) {
+        Map<Integer, Long> known = knownInodes();
+        Map<Integer, Long> fds = source.socketFds(known);
+        if (fds == null) {
             return;
         }
         Set<Long> mine = new HashSet<>(fds.values());
+        Set<Long> hooked = hooked(fds, known);
+        unix.retainAll(mine);
+        Set<Long> unknown = new HashSet<>(mine);
+        unknown.removeAll(hooked);
+        unknown.removeAll(found.keySet());
+        unknown.removeAll(unix);
+        Set<ProcNet.Table> tables = tablesToRead(unknown, mine);
+        List<ProcSocket> sockets = source.sockets(tables);
+        if (sockets == null) {
+            return;
+        }
         Map<Long, ProcSocket> held = new HashMap<>();
         collect(sockets, mine, held);
         if (seemsClosed(mine, held)) {
@@ -215,35 +257,29 @@ public final class Reconciler {
             // other processes open and close sockets a line can be skipped. A socket whose fd is still open
             // must be missing from a second reading too before its record closes (a reset TCP connection
             // keeps its fd but leaves /proc/net, and ss, for good).
-            List<ProcSocket> again = source.sockets();
+            List<ProcSocket> again = source.sockets(tables);
             if (again == null) {
                 return;
             }
             collect(again, mine, held);
         }
+        rememberUnix(unknown, held);
         long now = clock.getAsLong();
         lastPassAt = now;
+        // Complete where it is used: a record is made only for an unknown socket, and then all four were read.
         Set<Integer> listening = new HashSet<>();
         for (ProcSocket s : held.values()) {
             if (s.state().equals("LISTEN")) {
                 listening.add(s.localPort());
             }
         }
-        Set<Long> hooked = new HashSet<>();
-        for (FileDescriptor key : registry.descriptors()) {
-            int fd = fdVal.applyAsInt(key);
-            Long inode = fd < 0 ? null : fds.get(fd);
-            if (inode != null) {
-                hooked.add(inode);
-            }
-        }
-        for (Iterator<Map.Entry<Long, FileDescriptor>> it = found.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Long, FileDescriptor> e = it.next();
+        for (Iterator<Map.Entry<Long, Found>> it = found.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, Found> e = it.next();
             if (hooked.contains(e.getKey())) {
-                registry.forget(e.getValue());
+                registry.forget(e.getValue().key());
                 it.remove();
             } else if (!held.containsKey(e.getKey())) {
-                registry.closed(e.getValue(), now, null);
+                registry.closed(e.getValue().key(), now, null);
                 it.remove();
             }
         }
@@ -256,12 +292,62 @@ public final class Reconciler {
             if (c == null) {
                 unconfirmed.put(s.inode(), new Candidate(first ? SocketView.BEFORE_AGENT : SocketView.NATIVE, now));
             } else if (c.origin().equals(SocketView.BEFORE_AGENT) || now - c.firstSeenAt() >= NATIVE_CONFIRM_MILLIS) {
-                found.put(s.inode(), record(s, c.origin(), listening.contains(s.localPort()), now));
+                found.put(s.inode(), new Found(record(s, c.origin(), listening.contains(s.localPort()), now),
+                        ProcNet.Table.of(s)));
             } else {
                 unconfirmed.put(s.inode(), c);
             }
         }
         candidates = unconfirmed;
+    }
+
+    // A hook's socket needs no line of /proc/net. An unknown socket's line may be in any of the four files;
+    // without one, only the lines of the records made here whose fd is still open can change anything.
+    private Set<ProcNet.Table> tablesToRead(Set<Long> unknown, Set<Long> mine) {
+        if (!unknown.isEmpty()) {
+            return EnumSet.allOf(ProcNet.Table.class);
+        }
+        Set<ProcNet.Table> tables = EnumSet.noneOf(ProcNet.Table.class);
+        for (Map.Entry<Long, Found> e : found.entrySet()) {
+            if (mine.contains(e.getKey())) {
+                tables.add(e.getValue().table());
+            }
+        }
+        return tables;
+    }
+
+    // A hook's record vouches for the inode a pass read through its fd number while it has that number:
+    // the number names no other socket before the close, and the moment between the close and its hook is
+    // the reuse of the class comment.
+    private Map<Integer, Long> knownInodes() {
+        Map<Integer, Long> known = new HashMap<>();
+        for (Map.Entry<FileDescriptor, Object> e : registry.openEntries()) {
+            SocketRecord r = Registry.recordOf(e.getValue());
+            if (r != null && r.procFd >= 0 && r.procFd == fdVal.applyAsInt(e.getKey())) {
+                known.put(r.procFd, Integer.toUnsignedLong(r.procInode));
+            }
+        }
+        return known;
+    }
+
+    // The inodes of the sockets the hooks know. A record keeps the inode of a link read for its number, not
+    // one vouched for: a number another record vouches for is that record's until its close hook runs.
+    private Set<Long> hooked(Map<Integer, Long> fds, Map<Integer, Long> known) {
+        Set<Long> hooked = new HashSet<>();
+        for (Map.Entry<FileDescriptor, Object> e : registry.openEntries()) {
+            int fd = fdVal.applyAsInt(e.getKey());
+            Long inode = fd < 0 ? null : fds.get(fd);
+            if (inode == null) {
+                continue;
+            }
+            hooked.add(inode);
+            SocketRecord r = Registry.recordOf(e.getValue());
+            if (r != null && !known.containsKey(fd) && inode <= 0xFFFF_FFFFL) {
+                r.procFd = fd;
+                r.procInode = inode.intValue();
+            }
+        }
+        return hooked;
     }
 
     private static void collect(List<ProcSocket> sockets, Set<Long> mine, Map<Long, ProcSocket> held) {
@@ -280,6 +366,19 @@ public final class Reconciler {
             }
         }
         return false;
+    }
+
+    // An unknown socket that no INET file listed may be a Unix domain socket, which it then stays: after one
+    // look at /proc/net/unix it no longer makes every pass read all four files. Others not listed (a TCP
+    // socket bound but neither listening nor connected, one not bound yet) may be listed later.
+    private void rememberUnix(Set<Long> unknown, Map<Long, ProcSocket> held) {
+        Set<Long> unlisted = new HashSet<>(unknown);
+        unlisted.removeAll(held.keySet());
+        Set<Long> unixInodes = unlisted.isEmpty() ? null : source.unixInodes();
+        if (unixInodes != null) {
+            unlisted.retainAll(unixInodes);
+            unix.addAll(unlisted);
+        }
     }
 
     private FileDescriptor record(ProcSocket s, String origin, boolean portListens, long now) {

@@ -275,9 +275,15 @@ public final class Registry {
 
     // --- for the Reconciler ---------------------------------------------------------------------------
 
-    /** The keys of the open map: hook records and pending sockets, and the Reconciler's own keys. */
-    Set<FileDescriptor> descriptors() {
-        return open.keySet();
+    /** The open map: hook records and pending sockets, and the Reconciler's own keys and records. */
+    Set<Map.Entry<FileDescriptor, Object>> openEntries() {
+        return open.entrySet();
+    }
+
+    /** The record an open-map value holds, or null for a socket not yet bound. */
+    static SocketRecord recordOf(Object value) {
+        return value instanceof SocketRecord ? (SocketRecord) value
+                : value instanceof Awaiting ? ((Awaiting) value).record : null;
     }
 
     /** Drops an open record as if it had never been made: a hook turned out to know the socket after all. */

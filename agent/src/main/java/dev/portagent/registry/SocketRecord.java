@@ -37,6 +37,13 @@ final class SocketRecord {
     volatile String error;
     /** The raw {@link Throwable} until the digester resolves it into a shared {@link Stacks.Stack}. */
     volatile Object stack;
+    /**
+     * The socket's inode as a /proc pass read it through fd number {@link #procFd} (-1: not read), so that
+     * later passes need not read that link again. Unsigned: the kernel numbers sockets with 32 bits. Only
+     * the {@link Reconciler}, under its lock, uses them.
+     */
+    int procFd = -1;
+    int procInode;
 
     enum Role {
         LISTEN, CONNECT, ACCEPT, BIND;

@@ -37,6 +37,34 @@ class ProcNetFixtureTest {
     }
 
     @Test
+    void aVouchedForFdNumbersLinkIsNotRead() throws Exception {
+        fakeProcess(44, "socket:[555]", "socket:[666]", "pipe:[777]");
+
+        // fd 1's link says 666: the answer is the inode the caller vouches for; fd 5 is not open.
+        assertThat(ProcNet.socketFds(proc, 44, Map.of(1, 999L, 5, 888L)))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(0, 555L, 1, 999L));
+    }
+
+    @Test
+    void unixInodesAreTheSeventhColumn() {
+        String unix = "Num       RefCount Protocol Flags    Type St Inode Path\n"
+                + "0000000000000000: 00000002 00000000 00010000 0001 01 21771 /run/systemd/notify\n"
+                + "0000000000000000: 00000003 00000000 00000000 0001 03 46327\n"
+                + "garbage\n";
+
+        assertThat(ProcNet.unixInodes(unix)).containsExactlyInAnyOrder(21771L, 46327L);
+    }
+
+    @Test
+    void eachTableIsTheFileOfItsLines() {
+        for (ProcNet.Table table : ProcNet.Table.values()) {
+            ProcSocket line = new ProcSocket(table.protocol, table.ipv6 ? "ipv6" : "ipv4", null, 1, null, 0, "LISTEN", 1, 0);
+            assertThat(ProcNet.Table.of(line)).isEqualTo(table);
+            assertThat(table.file).isEqualTo(table.protocol + (table.ipv6 ? "6" : ""));
+        }
+    }
+
+    @Test
     void nothingWithoutProc() {
         Path missing = proc.resolve("does-not-exist");
 

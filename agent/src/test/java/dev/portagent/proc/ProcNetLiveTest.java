@@ -9,7 +9,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,6 +47,33 @@ class ProcNetLiveTest {
             assertThat(ProcNet.readAll()).contains(seen);
         }
         assertThat(ProcNet.socketsOf(PID)).doesNotContain(seen);
+    }
+
+    @Test
+    void eachFileAloneAndUnixSockets() throws IOException {
+        try (ServerSocket server = new ServerSocket(0);
+             DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+             ServerSocketChannel unix = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            unix.bind(null);
+            ProcSocket listener = held("tcp", server.getLocalPort());
+            ProcSocket datagram = held("udp", udp.getLocalPort());
+            List<ProcSocket> all = ProcNet.readOrNull(EnumSet.allOf(ProcNet.Table.class));
+            assertThat(all).contains(listener, datagram);
+            List<ProcSocket> byFile = new ArrayList<>();
+            for (ProcNet.Table table : ProcNet.Table.values()) {
+                List<ProcSocket> file = ProcNet.readOrNull(EnumSet.of(table));
+                assertThat(file).allSatisfy(s -> assertThat(ProcNet.Table.of(s)).isEqualTo(table));
+                byFile.addAll(file);
+            }
+            assertThat(byFile).contains(listener, datagram);
+            assertThat(ProcNet.readOrNull(EnumSet.noneOf(ProcNet.Table.class))).isEmpty();
+            Set<Long> inet = new HashSet<>();
+            all.forEach(s -> inet.add(s.inode()));
+            Set<Long> notInet = new HashSet<>(ProcNet.socketFds(PID).values());
+            notInet.removeAll(inet);
+            assertThat(notInet).as("our Unix socket").isNotEmpty();
+            assertThat(ProcNet.unixInodesOrNull()).containsAll(notInet).doesNotContain(listener.inode(), datagram.inode());
+        }
     }
 
     @Test
