@@ -398,7 +398,18 @@ public final class Registry {
 
     private static void tell(RegistryObserver o, SocketRecord r, boolean opened) {
         try {
-            if (!o.wants(r.udp, r.role.json, r.ephemeral)) {
+            // The fields a view would take, read once and in the view's order.
+            SocketRecord.Role role = r.role;
+            InetAddress remote = r.remoteAddress;
+            if (!r.udp && role == SocketRecord.Role.CONNECT && r.ephemeral && remote != null) {
+                int remotePort = r.remotePort;
+                if (opened) {
+                    o.connectionOpened(remote, r.ipv6, remotePort, r.openedAt);
+                } else {
+                    o.connectionClosed(remote, r.ipv6, remotePort, r.closedAt, r.error != null);
+                }
+            }
+            if (!o.wants(r.udp, role.json, r.ephemeral)) {
                 return;
             }
             if (opened) {
