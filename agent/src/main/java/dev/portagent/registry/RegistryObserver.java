@@ -11,8 +11,10 @@ public interface RegistryObserver {
 
     /**
      * Whether {@link #opened} and {@link #closed} need to see a socket of this protocol, role (as in
-     * {@link SocketView#role}) and kind, asked when it is delivered. A view formats the socket's
-     * addresses, most of the digester's work for a socket: the registry makes one only when wanted.
+     * {@link SocketView#role}) and kind, asked when an open is delivered and, for a close, on the closing
+     * thread (a close nobody hears of is not queued): it must be quick and must not block. A view formats
+     * the socket's addresses, most of the digester's work for a socket: the registry makes one only when
+     * wanted.
      */
     default boolean wants(boolean udp, String role, boolean ephemeral) {
         return true;
