@@ -1,7 +1,9 @@
 package dev.portagent.jmx;
 
+import dev.portagent.registry.Registry;
 import dev.portagent.report.Formats;
-import dev.portagent.registry.SocketView;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -59,53 +61,71 @@ final class EphemeralPressure {
         }
     }
 
+    private static final int CACHED = 64;
+
     private final int rangeSize;
     private final Map<String, Destination> destinations = new HashMap<>();
+    // Destination texts by address and port, direct-mapped; only under this object's lock.
+    private final InetAddress[] cachedAddress = new InetAddress[CACHED];
+    private final int[] cachedPort = new int[CACHED];
+    private final boolean[] cachedIpv6 = new boolean[CACHED];
+    private final String[] cachedText = new String[CACHED];
     private long untracked;
 
     EphemeralPressure(int rangeSize) {
         this.rangeSize = Math.max(rangeSize, 1);
     }
 
-    static boolean counts(SocketView v) {
-        return counts("udp".equals(v.protocol()), v.role(), v.ephemeral()) && v.remoteAddress() != null;
-    }
-
-    static boolean counts(boolean udp, String role, boolean ephemeral) {
-        // Only TCP connects take a port per destination; UDP's implicit bind takes one for all.
-        return ephemeral && !udp && "connect".equals(role);
-    }
-
-    static String destination(SocketView v) {
-        String address = v.remoteAddress();
-        // A dual-stack socket connecting to an IPv4 address makes an IPv4 connection: one destination.
+    /**
+     * The destination's text: the remote address as {@link Registry#address} shows it, IPv4-mapped ones
+     * as IPv4 (a dual-stack socket connecting to an IPv4 address makes an IPv4 connection), and the port.
+     */
+    static String destination(String remoteAddress, int remotePort) {
+        String address = remoteAddress;
         if (address.startsWith("::ffff:") && address.indexOf('.') > 0) {
             address = address.substring("::ffff:".length());
         }
-        return Formats.endpoint(address, v.remotePort());
+        return Formats.endpoint(address, remotePort);
     }
 
-    synchronized void opened(SocketView v) {
-        if (counts(v)) {
-            Destination d = destination(destination(v), v.openedAt());
-            if (d != null) {
-                d.open++;
-            }
+    /**
+     * {@link #destination(String, int)} of {@code remote} as formatted on a socket of that family,
+     * remembered for the same address object, or an equal IPv4 address (whose text is its value alone):
+     * a pool connects to the same few destinations again and again, and the text is most of the cost.
+     */
+    String destination(InetAddress remote, boolean ipv6Socket, int remotePort) {
+        int slot = (remote.hashCode() * 31 + remotePort) & (CACHED - 1);
+        InetAddress cached = cachedAddress[slot];
+        if (cachedPort[slot] == remotePort && cachedIpv6[slot] == ipv6Socket && cached != null
+                && (cached == remote || cached instanceof Inet4Address && remote instanceof Inet4Address
+                        && cached.equals(remote))) {
+            return cachedText[slot];
+        }
+        String text = destination(Registry.address(remote, ipv6Socket), remotePort);
+        cachedAddress[slot] = remote;
+        cachedPort[slot] = remotePort;
+        cachedIpv6[slot] = ipv6Socket;
+        cachedText[slot] = text;
+        return text;
+    }
+
+    /** An outgoing TCP connection whose port the OS chose (see {@link dev.portagent.registry.RegistryObserver#connectionOpened}). */
+    synchronized void opened(InetAddress remote, boolean ipv6Socket, int remotePort, long openedAt) {
+        Destination d = destination(destination(remote, ipv6Socket, remotePort), openedAt);
+        if (d != null) {
+            d.open++;
         }
     }
 
-    synchronized void closed(SocketView v) {
-        if (!counts(v)) {
-            return;
-        }
-        Destination d = destinations.get(destination(v));
+    /** {@code failed}: a refused or failed connect, which never reached ESTABLISHED: no TIME_WAIT follows. */
+    synchronized void closed(InetAddress remote, boolean ipv6Socket, int remotePort, long closedAt, boolean failed) {
+        Destination d = destinations.get(destination(remote, ipv6Socket, remotePort));
         if (d == null) {
             return; // untracked, or opened before we were told
         }
         d.open = Math.max(0, d.open - 1);
-        // A refused or failed connect never reached ESTABLISHED: no TIME_WAIT follows.
-        if (v.error() == null) {
-            d.close(Math.floorDiv(v.closedAt(), 1000L));
+        if (!failed) {
+            d.close(Math.floorDiv(closedAt, 1000L));
         }
     }
 

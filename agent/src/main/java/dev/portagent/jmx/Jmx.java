@@ -7,6 +7,7 @@ import dev.portagent.registry.SocketView;
 import dev.portagent.registry.Warning;
 import dev.portagent.report.JsonReport;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
@@ -71,19 +72,28 @@ public final class Jmx implements RegistryObserver {
 
     @Override
     public boolean wants(boolean udp, String role, boolean ephemeral) {
-        // Pressure counts TCP connects the OS gave a port; the other sockets matter only to notify=all.
-        return options.notifyMode() == AgentOptions.Notify.ALL || EphemeralPressure.counts(udp, role, ephemeral);
+        // Pressure is told of connections without views (connectionOpened): views are for notify=all only.
+        return options.notifyMode() == AgentOptions.Notify.ALL;
+    }
+
+    @Override
+    public void connectionOpened(InetAddress remote, boolean ipv6Socket, int remotePort, long openedAt) {
+        pressure.opened(remote, ipv6Socket, remotePort, openedAt);
+    }
+
+    @Override
+    public void connectionClosed(InetAddress remote, boolean ipv6Socket, int remotePort, long closedAt,
+                                 boolean failed) {
+        pressure.closed(remote, ipv6Socket, remotePort, closedAt, failed);
     }
 
     @Override
     public void opened(SocketView socket) {
-        pressure.opened(socket);
         notifier.socketOpened(socket);
     }
 
     @Override
     public void closed(SocketView socket) {
-        pressure.closed(socket);
         notifier.socketClosed(socket);
     }
 

@@ -97,6 +97,7 @@ public final class Registry {
     // that a starved digester cannot let raw stacks pile up without bound.
     static final int DIGEST_SOON = 1024;
     static final int DIGEST_NOW = 16384;
+    private static final int COUNT_DOWN_BATCH = 256;
     private final AtomicInteger undigestedCount = new AtomicInteger();
     private final AtomicBoolean digestRequested = new AtomicBoolean();
     private volatile Runnable digestSoon;
@@ -267,7 +268,8 @@ public final class Registry {
                 closes.increment();
             }
             remember(r);
-            if (observer != null) {
+            RegistryObserver o = observer;
+            if (o != null && hearsOfClose(o, r)) {
                 closedUndelivered.offer(r);
             }
         }
@@ -363,32 +365,19 @@ public final class Registry {
         for (SocketRecord c; o != null && (c = closedUndelivered.poll()) != null; ) {
             closedNow.add(c);
         }
-        SocketRecord r;
-        while ((r = undigested.poll()) != null) {
-            undigestedCount.decrementAndGet();
-            Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack)
-                    : r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE;
-            r.stack = stack;
-            String site = siteKey(stack);
-            SiteCounter c = sites.get(site);
-            if (c == null) {
-                c = sites.size() < MAX_SITES ? sites.computeIfAbsent(site, s -> new SiteCounter())
-                        : sites.computeIfAbsent(OTHER_SITES, s -> new SiteCounter());
+        // Counted down in batches, not per record: the count is shared with every opening thread.
+        int polled = 0;
+        try {
+            for (SocketRecord r; (r = undigested.poll()) != null; ) {
+                if (++polled == COUNT_DOWN_BATCH) {
+                    undigestedCount.addAndGet(-polled);
+                    polled = 0;
+                }
+                digestOpened(o, r);
             }
-            c.opened.increment();
-            if (r.ephemeral) {
-                c.ephemeral.increment();
-            }
-            if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT
-                    && SocketView.AGENT.equals(r.origin)) {
-                warn(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE, "port " + r.localPort + " was asked for by "
-                        + (stack.site == null ? "code unknown (stack capture off)" : stack.site)
-                        + " but lies inside the OS ephemeral range " + range.low() + "-" + range.high()
-                        + " (" + range.source() + "): the kernel may give it to an outgoing connection first,"
-                        + " and the bind then fails with \"Address already in use\"", r.localPort);
-            }
-            if (o != null) {
-                tell(o, r, true);
+        } finally {
+            if (polled != 0) {
+                undigestedCount.addAndGet(-polled);
             }
         }
         for (SocketRecord c : closedNow) {
@@ -396,9 +385,65 @@ public final class Registry {
         }
     }
 
+    private void digestOpened(RegistryObserver o, SocketRecord r) {
+        Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack)
+                : r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE;
+        r.stack = stack;
+        String site = siteKey(stack);
+        SiteCounter c = sites.get(site);
+        if (c == null) {
+            c = sites.size() < MAX_SITES ? sites.computeIfAbsent(site, s -> new SiteCounter())
+                    : sites.computeIfAbsent(OTHER_SITES, s -> new SiteCounter());
+        }
+        c.opened.increment();
+        if (r.ephemeral) {
+            c.ephemeral.increment();
+        }
+        if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT
+                && SocketView.AGENT.equals(r.origin)) {
+            warn(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE, "port " + r.localPort + " was asked for by "
+                    + (stack.site == null ? "code unknown (stack capture off)" : stack.site)
+                    + " but lies inside the OS ephemeral range " + range.low() + "-" + range.high()
+                    + " (" + range.source() + "): the kernel may give it to an outgoing connection first,"
+                    + " and the bind then fails with \"Address already in use\"", r.localPort);
+        }
+        if (o != null) {
+            tell(o, r, true);
+        }
+    }
+
+    /** An outgoing TCP connection whose port the OS chose: what {@link RegistryObserver#connectionOpened} is told of. */
+    private static boolean connection(SocketRecord r, SocketRecord.Role role, InetAddress remote) {
+        return !r.udp && role == SocketRecord.Role.CONNECT && r.ephemeral && remote != null;
+    }
+
+    /**
+     * Whether {@link #tell} would tell the observer anything of this close. Asked on the closing thread:
+     * nothing that decides it changes once the record is closed, and a close nobody hears of is not queued.
+     */
+    private static boolean hearsOfClose(RegistryObserver o, SocketRecord r) {
+        try {
+            SocketRecord.Role role = r.role;
+            return connection(r, role, r.remoteAddress) || o.wants(r.udp, role.json, r.ephemeral);
+        } catch (Throwable t) {
+            return true; // let the digester find out, as before
+        }
+    }
+
     private static void tell(RegistryObserver o, SocketRecord r, boolean opened) {
         try {
-            if (!o.wants(r.udp, r.role.json, r.ephemeral)) {
+            // The fields a view would take, read once and in the view's order.
+            SocketRecord.Role role = r.role;
+            InetAddress remote = r.remoteAddress;
+            if (connection(r, role, remote)) {
+                int remotePort = r.remotePort;
+                if (opened) {
+                    o.connectionOpened(remote, r.ipv6, remotePort, r.openedAt);
+                } else {
+                    o.connectionClosed(remote, r.ipv6, remotePort, r.closedAt, r.error != null);
+                }
+            }
+            if (!o.wants(r.udp, role.json, r.ephemeral)) {
                 return;
             }
             if (opened) {

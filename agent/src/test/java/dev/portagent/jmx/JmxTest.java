@@ -5,8 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portagent.options.AgentOptions;
+import dev.portagent.proc.EphemeralRange;
+import dev.portagent.registry.FakeKernel;
+import dev.portagent.registry.Recorder;
+import dev.portagent.registry.Registry;
+import dev.portagent.registry.RegistryObserver;
 import dev.portagent.registry.SocketView;
+import dev.portagent.registry.Warning;
+import java.io.FileDescriptor;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -55,20 +66,144 @@ class JmxTest {
     }
 
     @Test
-    void theDigesterMakesViewsForWhatPressureCountsAndForEverythingWithNotifyAll() throws Exception {
+    void theDigesterMakesViewsOnlyForNotifyAll() throws Exception {
         for (String notify : new String[] {"warnings", "none", "all"}) {
             Jmx jmx = new Jmx(new FakeSockets().registry, AgentOptions.parse("notify=" + notify, Map.of(), Map.of()));
             for (boolean udp : new boolean[] {false, true}) {
                 for (String role : List.of("listen", "connect", "accept", "bind")) {
                     for (boolean ephemeral : new boolean[] {false, true}) {
-                        SocketView v = new SocketView(1, udp ? "udp" : "tcp", role, "ipv4", "127.0.0.1", 40000,
-                                "127.0.0.1", 80, 0, ephemeral, true, "open", EphemeralPressureTest.T0, 0, "main", 1,
-                                false, null, List.of(), null, "agent");
-                        assertThat(jmx.wants(udp, role, ephemeral)).as("notify=%s %s", notify, v)
-                                .isEqualTo(notify.equals("all") || EphemeralPressure.counts(v));
+                        assertThat(jmx.wants(udp, role, ephemeral)).as("notify=%s %s %s %s", notify, udp, role, ephemeral)
+                                .isEqualTo(notify.equals("all"));
                     }
                 }
             }
+        }
+    }
+
+    /** What pressure counted when it was fed views: TCP connects the OS gave a port, by their view's remote address. */
+    private static String counted(SocketView v, boolean opened) {
+        if (!(v.ephemeral() && v.protocol().equals("tcp") && v.role().equals("connect") && v.remoteAddress() != null)) {
+            return null;
+        }
+        String address = v.remoteAddress();
+        if (address.startsWith("::ffff:") && address.indexOf('.') > 0) {
+            address = address.substring("::ffff:".length());
+        }
+        return (opened ? "open " : "close ") + Formats.endpoint(address, v.remotePort()) + " "
+                + (opened ? v.openedAt() : v.closedAt() + " " + (v.error() != null));
+    }
+
+    @Test
+    void pressureIsToldOfExactlyTheConnectionsItsViewsCountedWithTheSameDestinationsAndTimes() throws Exception {
+        for (boolean ipv6 : new boolean[] {false, true}) {
+            List<String> byViews = new ArrayList<>();
+            // Told the same whether or not the observer wants views too (a close nobody hears of is not even queued).
+            assertThat(withoutTimes(connectionsTold(ipv6, false, new ArrayList<>()))).as("ipv6 %s, no views", ipv6)
+                    .isEqualTo(withoutTimes(connectionsTold(ipv6, true, byViews)));
+            assertThat(byViews).as("ipv6 %s", ipv6)
+                    .anySatisfy(e -> assertThat(e).startsWith("open 10.0.0.1:80 "))
+                    .anySatisfy(e -> assertThat(e).startsWith("open [2001:db8::1]:81 "))
+                    .anySatisfy(e -> assertThat(e).startsWith("close 10.0.0.1:82 ").endsWith(" true"))
+                    .anySatisfy(e -> assertThat(e).startsWith("close 10.0.0.1:80 ").endsWith(" false"));
+        }
+    }
+
+    private static List<String> withoutTimes(List<String> told) {
+        return told.stream().map(e -> e.replaceAll(" [0-9]{10,}", " (time)")).toList();
+    }
+
+    /** The connections the registry told, and in {@code byViews} those its views would have counted (when it wants views). */
+    private static List<String> connectionsTold(boolean ipv6, boolean views, List<String> byViews) throws Exception {
+        {
+            EphemeralRange range = new EphemeralRange(40000, 40099, "test");
+            Registry registry = new Registry(range, 0, 100, () -> 0L);
+            FakeKernel kernel = new FakeKernel(ipv6, range.low());
+            Recorder recorder = new Recorder(registry, kernel, 0, true);
+            EphemeralPressure pressure = new EphemeralPressure(range.size());
+            List<String> told = new ArrayList<>();
+            registry.observe(new RegistryObserver() {
+                @Override
+                public boolean wants(boolean udp, String role, boolean ephemeral) {
+                    return views;
+                }
+
+                @Override
+                public void connectionOpened(InetAddress remote, boolean ipv6Socket, int remotePort, long openedAt) {
+                    told.add("open " + pressure.destination(remote, ipv6Socket, remotePort) + " " + openedAt);
+                }
+
+                @Override
+                public void connectionClosed(InetAddress remote, boolean ipv6Socket, int remotePort, long closedAt,
+                                             boolean failed) {
+                    told.add("close " + pressure.destination(remote, ipv6Socket, remotePort) + " " + closedAt + " " + failed);
+                }
+
+                @Override
+                public void opened(SocketView socket) {
+                    String c = counted(socket, true);
+                    if (c != null) {
+                        byViews.add(c);
+                    }
+                }
+
+                @Override
+                public void closed(SocketView socket) {
+                    String c = counted(socket, false);
+                    if (c != null) {
+                        byViews.add(c);
+                    }
+                }
+
+                @Override
+                public void warned(Warning warning) {
+                }
+            });
+            InetAddress v4 = InetAddress.getByName("10.0.0.1");
+            InetAddress v6 = InetAddress.getByName("2001:db8::1");
+            InetAddress any = InetAddress.getByName("0.0.0.0");
+            List<FileDescriptor> fds = new ArrayList<>();
+            for (java.net.ProtocolFamily family : new java.net.ProtocolFamily[] {null, StandardProtocolFamily.INET,
+                    StandardProtocolFamily.INET6}) {
+                for (InetAddress remote : List.of(v4, v6, any, FakeKernel.LOOPBACK)) {
+                    FileDescriptor connect = new FileDescriptor(); // a connect that completed at once
+                    recorder.connectedAtOnce(family, connect, remote, 80);
+                    recorder.localAddress(connect, kernel.jdkReads(connect));
+                    fds.add(connect);
+                    FileDescriptor inProgress = new FileDescriptor();
+                    recorder.connected(family, inProgress, remote, 81, null);
+                    fds.add(inProgress);
+                    recorder.connected(family, new FileDescriptor(), remote, 82, new java.net.ConnectException("refused"));
+                    FileDescriptor boundFirst = kernel.socketOn(40090); // bind to a fixed port, then connect
+                    recorder.bound(family, boundFirst, null, 40090);
+                    recorder.connectedAtOnce(family, boundFirst, remote, 83);
+                    recorder.localAddress(boundFirst, kernel.jdkReads(boundFirst));
+                    fds.add(boundFirst);
+                    FileDescriptor anyPortFirst = new FileDescriptor(); // bind to port 0, then connect
+                    recorder.boundToAnyPort(family, anyPortFirst, null);
+                    recorder.localAddress(anyPortFirst, kernel.jdkReads(anyPortFirst));
+                    registry.digest(); // seen as a bind first: its close is not counted without its open
+                    recorder.connectedAtOnce(family, anyPortFirst, remote, 84);
+                    recorder.localAddress(anyPortFirst, kernel.jdkReads(anyPortFirst));
+                    fds.add(anyPortFirst);
+                    FileDescriptor udp = new FileDescriptor();
+                    recorder.created(family, udp, true, false);
+                    recorder.connected(family, udp, remote, 85, null);
+                    fds.add(udp);
+                    FileDescriptor accepted = new FileDescriptor();
+                    recorder.accepted(family, accepted, new InetSocketAddress(FakeKernel.LOOPBACK, 8080),
+                            new InetSocketAddress(remote, 40001));
+                    fds.add(accepted);
+                }
+                registry.digest();
+            }
+            for (FileDescriptor fd : fds) {
+                recorder.closed(fd);
+            }
+            registry.digest();
+            if (views) {
+                assertThat(told).isEqualTo(byViews);
+            }
+            return told;
         }
     }
 
