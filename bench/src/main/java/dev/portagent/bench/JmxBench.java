@@ -32,13 +32,16 @@ final class JmxBench {
     }
 
     static void run(Bench.Setup setup, Path java) throws Exception {
+        for (Bench.Agent agent : setup.agents()) {
+            run(setup, java, agent);
+        }
+    }
+
+    private static void run(Bench.Setup setup, Path java, Bench.Agent agent) throws Exception {
         int reads = setup.quick() ? 5 : 30;
-        setup.out().println("#### JMX (" + SOCKETS + " open sockets; " + reads + " timed reads per attribute after 5"
-                + " untimed ones; ms per getAttribute through a JMXConnector; agent "
-                + setup.agents().get(setup.agents().size() - 1).label() + ")");
+        setup.out().println("#### JMX, `" + agent.label() + "` (" + SOCKETS + " open sockets; " + reads
+                + " timed reads per attribute after 5 untimed ones; ms per getAttribute through a JMXConnector)");
         setup.out().println();
-        // The last agent given: the build under test when builds are compared.
-        Bench.Agent agent = setup.agents().get(setup.agents().size() - 1);
         // -Dportagent.bench.jmx.childOptions="-Xlog:gc:file=/tmp/gc.log" (split at spaces): to tell a GC from our work.
         String childOptions = System.getProperty("portagent.bench.jmx.childOptions", "").trim();
         List<String> jvmOptions = childOptions.isEmpty() ? List.of() : List.of(childOptions.split(" +"));
