@@ -493,8 +493,9 @@ public final class Registry {
      * For readers that may come in bursts (JConsole reads every attribute at once, each a snapshot): a
      * /proc pass younger than this is reused; what the agent wires for {@link #reconcileWith} renews an
      * older one without making the reader wait, unless it is older than {@link Reconciler#STALE_MILLIS}.
-     * Not less: a pass over 10000 sockets takes a few hundred milliseconds of CPU, and passes back to back
-     * slowed every read of a burst on two CPUs (JMX medians up by half when this was 250 ms).
+     * Not less: a pass over 10000 sockets takes tens of milliseconds of CPU, a few hundred when it must read
+     * /proc/net, and passes back to back slowed every read of a burst on two CPUs (JMX medians up by half
+     * when this was 250 ms, with passes that always read /proc/net).
      */
     public static final long READER_RECONCILE_MILLIS = 1000;
 
