@@ -63,7 +63,7 @@ final class Installer {
                 Instrumenter.openStacks(inst));
         // Before the hooks: pressure and notifications must see every socket.
         Jmx jmx = Jmx.observe(registry, options);
-        if (!Instrumenter.install(inst, registry, jdk, options.stackDepth(), options.accepted(),
+        if (!Instrumenter.install(inst, registry, jdk, options.stackDepth(), options.stackRate(), options.accepted(),
                 options.cache())) {
             if (options.verbose()) {
                 err.println("portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent")

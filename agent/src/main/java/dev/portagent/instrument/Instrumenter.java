@@ -30,8 +30,8 @@ public final class Instrumenter {
      * already did it (two -javaagent flags, or an attach to a JVM started with the agent).
      */
     public static boolean install(Instrumentation inst, Registry registry, JdkSockets jdk, int stackDepth,
-                                  boolean recordAccepted, boolean transformCache) throws Exception {
-        if (!PortHooks.install(FailingListener.wrap(new Recorder(registry, jdk, stackDepth, recordAccepted)))) {
+                                  int stackRate, boolean recordAccepted, boolean transformCache) throws Exception {
+        if (!PortHooks.install(FailingListener.wrap(new Recorder(registry, jdk, stackDepth, stackRate, recordAccepted)))) {
             return false;
         }
         PortTransformer transformer = new PortTransformer(transformCache ? TransformCache.forThisUser() : null);

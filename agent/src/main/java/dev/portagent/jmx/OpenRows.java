@@ -57,7 +57,7 @@ final class OpenRows {
                     "thread", SimpleType.STRING, "name of the thread that opened it",
                     "threadId", SimpleType.LONG, "id of that thread",
                     "virtual", SimpleType.BOOLEAN, "true when that thread was virtual",
-                    "site", SimpleType.STRING, "the first frame of application code; null when stacks are off",
+                    "site", SimpleType.STRING, "the first frame of application code; null when stacks are off; in parentheses: why there is no stack",
                     "stack", new ArrayType<>(1, SimpleType.STRING), "frames of the code that opened it",
                     "origin", SimpleType.STRING, "who recorded it",
                     "error", SimpleType.STRING, "why a connect failed; null otherwise");

@@ -44,6 +44,8 @@ public final class AgentOptions {
         "seconds between rewrites of the report"),
     STACK("stack", wholeNumber(0, 1024, "0 turns stack capture off"), "32",
         "stack frames kept for each bind"),
+    STACK_RATE("stackRate", wholeNumber(0, 1_000_000, "0 takes every socket's stack"), "1000",
+        "stacks taken per second at most; past it sockets are sampled evenly and the others say so in place of a site"),
     RECONCILE("reconcile", wholeNumber(0, 86_400, "0 turns the periodic scan off"), "30",
         "seconds between scans of /proc for sockets no hook saw (native code); also done at start and for every report"),
     HISTORY("history", wholeNumber(0, 10_000_000, null), "10000", "closed records kept"),
@@ -278,6 +280,10 @@ public final class AgentOptions {
 
   public int stackDepth() {
     return (Integer) values.get(Option.STACK);
+  }
+
+  public int stackRate() {
+    return (Integer) values.get(Option.STACK_RATE);
   }
 
   public int reconcileSeconds() {

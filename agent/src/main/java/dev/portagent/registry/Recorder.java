@@ -10,8 +10,8 @@ import java.net.StandardProtocolFamily;
 /**
  * Turns the hooks' events into records. This runs on the application's thread inside every bind,
  * connect, accept and close: it asks the OS only for a port it does not know yet and the JDK is not
- * about to read itself, takes the stack as a raw Throwable (formatted later by {@link Registry#digest}),
- * and takes no lock.
+ * about to read itself, takes the stack as a raw Throwable (formatted later by {@link Registry#digest})
+ * while the {@link StackBudget} allows, and takes no lock.
  */
 public final class Recorder implements PortListener {
 
@@ -20,6 +20,8 @@ public final class Recorder implements PortListener {
     private final Registry registry;
     private final JdkSockets jdk;
     private final boolean captureStacks;
+    private final StackBudget stackBudget;
+    private final Stacks.Stack notSampled;
     private final boolean recordAccepted;
     // NioSocketImpl.accept reads the accepted socket's local address before the accept hook sees the
     // socket: the thread's last answer for a socket not known yet waits here for it. Not
@@ -31,10 +33,13 @@ public final class Recorder implements PortListener {
         InetSocketAddress local;
     }
 
-    public Recorder(Registry registry, JdkSockets jdk, int stackDepth, boolean recordAccepted) {
+    /** {@code stackRate}: stacks taken per second at most, 0 for every socket's (see {@link StackBudget}). */
+    public Recorder(Registry registry, JdkSockets jdk, int stackDepth, int stackRate, boolean recordAccepted) {
         this.registry = registry;
         this.jdk = jdk;
         this.captureStacks = stackDepth > 0;
+        this.stackBudget = new StackBudget(stackRate);
+        this.notSampled = Stacks.notSampled(stackRate);
         this.recordAccepted = recordAccepted;
         registry.askUnansweredOf(jdk);
     }
@@ -223,9 +228,16 @@ public final class Recorder implements PortListener {
         Thread t = Thread.currentThread();
         // With IPv6 available the JDK makes every socket AF_INET6 unless it was asked for INET.
         boolean ipv6 = jdk.ipv6Available() && family != StandardProtocolFamily.INET;
-        return new SocketRecord(registry.nextId(), udp, ipv6, role, local, port, requestedPort, ephemeral,
-                registry.ephemeralRange().contains(port), System.currentTimeMillis(), t,
-                VIRTUAL_THREAD != null && VIRTUAL_THREAD.isInstance(t), captureStacks ? new Throwable() : null);
+        long id = registry.nextId();
+        long now = System.currentTimeMillis();
+        Object stack = null;
+        if (captureStacks) {
+            stack = stackBudget.take(now, id, role == SocketRecord.Role.LISTEN || requestedPort != 0)
+                    ? new Throwable() : notSampled;
+        }
+        return new SocketRecord(id, udp, ipv6, role, local, port, requestedPort, ephemeral,
+                registry.ephemeralRange().contains(port), now, t,
+                VIRTUAL_THREAD != null && VIRTUAL_THREAD.isInstance(t), stack);
     }
 
     private static Class<?> virtualThreadClass() {

@@ -28,6 +28,12 @@ final class Stacks {
 
     static final Stack NONE = new Stack(null, List.of());
 
+    /** What a record the {@link StackBudget} left without its stack shows, and is counted under, as its site. */
+    static Stack notSampled(int stackRate) {
+        return new Stack("(stack not sampled: over the budget of stackRate=" + stackRate + " stacks per second)",
+                List.of());
+    }
+
     // Distinct call paths are few in a real application; the bound only protects against code that
     // generates classes per socket.
     private static final int MAX_INTERNED = 4096;

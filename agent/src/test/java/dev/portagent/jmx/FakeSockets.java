@@ -16,7 +16,7 @@ final class FakeSockets {
     static final EphemeralRange RANGE = new EphemeralRange(40000, 40099, "test");
 
     final Registry registry = new Registry(RANGE, 8, 100, () -> 0L);
-    final Recorder recorder = new Recorder(registry, new FakeKernel(false, RANGE.low()), 8, true);
+    final Recorder recorder = new Recorder(registry, new FakeKernel(false, RANGE.low()), 8, 0, true);
 
     FileDescriptor listen(int port) {
         FileDescriptor fd = new FileDescriptor();

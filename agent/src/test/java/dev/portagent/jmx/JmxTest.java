@@ -118,7 +118,7 @@ class JmxTest {
             EphemeralRange range = new EphemeralRange(40000, 40099, "test");
             Registry registry = new Registry(range, 0, 100, () -> 0L);
             FakeKernel kernel = new FakeKernel(ipv6, range.low());
-            Recorder recorder = new Recorder(registry, kernel, 0, true);
+            Recorder recorder = new Recorder(registry, kernel, 0, 0, true);
             EphemeralPressure pressure = new EphemeralPressure(range.size());
             List<String> told = new ArrayList<>();
             registry.observe(new RegistryObserver() {

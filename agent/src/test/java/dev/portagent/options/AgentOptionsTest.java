@@ -53,6 +53,12 @@ class AgentOptionsTest {
         ok("stack=0,history=10000000,warnAt=100,reportInterval=0",
             Map.of("stack", "0", "history", "10000000", "warnAt", "100")),
         ok("maxRows=1", Map.of("maxRows", "1")),
+        ok("stackRate=0", Map.of("stackRate", "0")),
+        ok("stackRate=1000000,stack=4", Map.of("stackRate", "1000000", "stack", "4")),
+        error("stackRate=-1", "portagent: option stackRate=-1 is not valid: expected a whole number from 0 to 1000000"
+            + " (0 takes every socket's stack)"),
+        error("stackRate=all", "portagent: option stackRate=all is not valid: expected a whole number from 0 to 1000000"
+            + " (0 takes every socket's stack)"),
         ok("maxRows=1000000", Map.of("maxRows", "1000000")),
         ok("reconcile=0", Map.of("reconcile", "0")),
         ok("reconcile=86400", Map.of("reconcile", "86400")),
@@ -90,9 +96,9 @@ class AgentOptionsTest {
         error("notify=some", "portagent: option notify=some is not valid: expected one of warnings, all, none"),
         error("format=xml", "portagent: option format=xml is not valid: expected one of auto, json, html"),
         error("foo=1", "portagent: unknown option foo=1: known options are"
-            + " report, reportInterval, stack, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, cache, help"),
+            + " report, reportInterval, stack, stackRate, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, cache, help"),
         error("Stack=1", "portagent: unknown option Stack=1: known options are"
-            + " report, reportInterval, stack, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, cache, help"),
+            + " report, reportInterval, stack, stackRate, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, cache, help"),
         error("help=yes", "portagent: option help=yes is not valid: help takes no value, write just help"),
         error("stack", "portagent: agent argument \"stack\" " + MALFORMED),
         error("report=a.json,stack", "portagent: agent argument \"stack\" " + MALFORMED),
@@ -142,6 +148,7 @@ class AgentOptionsTest {
     assertThat(options.reportPath(42)).isNull();
     assertThat(options.reportIntervalSeconds()).isZero();
     assertThat(options.stackDepth()).isEqualTo(32);
+    assertThat(options.stackRate()).isEqualTo(1000);
     assertThat(options.reconcileSeconds()).isEqualTo(30);
     assertThat(options.history()).isEqualTo(10_000);
     assertThat(options.accepted()).isTrue();
@@ -153,7 +160,7 @@ class AgentOptionsTest {
     assertThat(options.help()).isFalse();
     assertThat(options.effective()).containsExactly(
         entry("report", null), entry("reportInterval", "0"), entry("stack", "32"),
-        entry("reconcile", "30"), entry("history", "10000"), entry("accepted", "true"), entry("warnAt", "80"),
+        entry("stackRate", "1000"), entry("reconcile", "30"), entry("history", "10000"), entry("accepted", "true"), entry("warnAt", "80"),
         entry("notify", "warnings"), entry("jmx", "true"), entry("maxRows", "1000"), entry("verbose", "false"), entry("format", "auto"),
         entry("summary", null), entry("cache", "true"));
   }
@@ -161,11 +168,12 @@ class AgentOptionsTest {
   @Test
   void typedAccessors() throws OptionException {
     AgentOptions options = AgentOptions.parse("report=out/ports-{pid}-{pid}.json,reportInterval=5,stack=0,"
-        + "reconcile=9,history=7,accepted=false,warnAt=90,notify=none,jmx=false,maxRows=5,verbose=true", null, null);
+        + "stackRate=7,reconcile=9,history=7,accepted=false,warnAt=90,notify=none,jmx=false,maxRows=5,verbose=true", null, null);
     assertThat(options.report()).isEqualTo("out/ports-{pid}-{pid}.json");
     assertThat(options.reportPath(1234)).isEqualTo(Path.of("out/ports-1234-1234.json"));
     assertThat(options.reportIntervalSeconds()).isEqualTo(5);
     assertThat(options.stackDepth()).isZero();
+    assertThat(options.stackRate()).isEqualTo(7);
     assertThat(options.reconcileSeconds()).isEqualTo(9);
     assertThat(options.history()).isEqualTo(7);
     assertThat(options.accepted()).isFalse();
@@ -186,8 +194,10 @@ class AgentOptionsTest {
   void agentArgumentsWinOverSystemPropertiesWhichWinOverEnvironment() throws OptionException {
     AgentOptions options = AgentOptions.parse("stack=1",
         Map.of("portagent.stack", "2", "portagent.history", "20"),
-        Map.of("PORTAGENT_STACK", "3", "PORTAGENT_HISTORY", "30", "PORTAGENT_WARN_AT", "33"));
+        Map.of("PORTAGENT_STACK", "3", "PORTAGENT_HISTORY", "30", "PORTAGENT_WARN_AT", "33",
+            "PORTAGENT_STACK_RATE", "5"));
     assertThat(options.stackDepth()).isEqualTo(1);
+    assertThat(options.stackRate()).isEqualTo(5);
     assertThat(options.history()).isEqualTo(20);
     assertThat(options.warnAtPercent()).isEqualTo(33);
   }

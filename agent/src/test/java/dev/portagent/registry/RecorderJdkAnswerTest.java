@@ -96,7 +96,7 @@ class RecorderJdkAnswerTest {
     private static Run run(Consumer<Jdk> app, boolean answers) {
         Registry registry = new Registry(RANGE, 32, 100, () -> 0);
         FakeKernel kernel = new FakeKernel(true, 50000);
-        app.accept(new Jdk(kernel, new Recorder(registry, kernel, 32, true), answers));
+        app.accept(new Jdk(kernel, new Recorder(registry, kernel, 32, 0, true), answers));
         // After the snapshot: a socket left waiting for an answer would cost the snapshot an OS call.
         Snapshot snapshot = registry.snapshot();
         return new Run(snapshot, kernel.asked());
@@ -249,7 +249,7 @@ class RecorderJdkAnswerTest {
 
     private final FakeKernel kernel = new FakeKernel(true, 50000);
     private final Registry registry = new Registry(RANGE, 32, 100, () -> 0);
-    private final Recorder recorder = new Recorder(registry, kernel, 32, true);
+    private final Recorder recorder = new Recorder(registry, kernel, 32, 0, true);
 
     private void jdkReadsLocalAddress(FileDescriptor fd) {
         recorder.localAddress(fd, kernel.jdkReads(fd));

@@ -19,7 +19,7 @@ class RecorderTest {
     private final JdkSockets jdk = kernel;
 
     private Registry registry = new Registry(RANGE, 32, 100, () -> 0);
-    private Recorder recorder = new Recorder(registry, jdk, 32, true);
+    private Recorder recorder = new Recorder(registry, jdk, 32, 0, true);
 
     private FileDescriptor socketWithKernelPort(int port) {
         return kernel.socketOn(port);
@@ -226,7 +226,7 @@ class RecorderTest {
 
     @Test
     void acceptedSocketsAreNotRecordedWhenSwitchedOff() {
-        recorder = new Recorder(registry, jdk, 32, false);
+        recorder = new Recorder(registry, jdk, 32, 0, false);
         recorder.acceptedImpl(socketWithKernelPort(45003));
 
         assertThat(registry.snapshot().open()).isEmpty();
@@ -235,7 +235,7 @@ class RecorderTest {
     @Test
     void closedHistoryIsBoundedAndCountsWhatItDropped() {
         registry = new Registry(RANGE, 32, 3, () -> 0);
-        recorder = new Recorder(registry, jdk, 32, true);
+        recorder = new Recorder(registry, jdk, 32, 0, true);
         for (int i = 0; i < 5; i++) {
             FileDescriptor fd = socketWithKernelPort(50000 + i);
             recorder.connected(null, fd, LOOPBACK, 8080, null);
@@ -268,7 +268,7 @@ class RecorderTest {
 
     @Test
     void withoutStackCaptureThereIsNoSiteAndNoStack() {
-        recorder = new Recorder(registry, jdk, 0, true);
+        recorder = new Recorder(registry, jdk, 0, 0, true);
         recorder.connected(null, socketWithKernelPort(50020), LOOPBACK, 8080, null);
 
         SocketView v = registry.snapshot().open().get(0);
@@ -289,5 +289,36 @@ class RecorderTest {
         assertThat(registry.undigested()).isLessThan(Registry.DIGEST_NOW);
         assertThat(registry.snapshot().sites()).singleElement().satisfies(site -> assertThat(site.opened())
                 .isEqualTo(Registry.DIGEST_NOW + 10));
+    }
+
+    @Test
+    void pastTheStackBudgetRecordsSaySoInPlaceOfASiteAndAListenerStillGetsItsStack() {
+        recorder = new Recorder(registry, jdk, 32, 2, true);
+        long start = System.currentTimeMillis();
+        FileDescriptor listener = socketWithKernelPort(8080);
+        recorder.created(null, listener, false, true);
+        recorder.bound(null, listener, null, 8080);
+        recorder.bound(null, socketWithKernelPort(8081), null, 8081);
+        for (int i = 0; i < 50; i++) {
+            recorder.connected(null, socketWithKernelPort(50100 + i), LOOPBACK, 8080, null);
+        }
+        long windows = (System.currentTimeMillis() - start) / 1000 + 1;
+
+        Snapshot s = registry.snapshot();
+        String notSampled = "(stack not sampled: over the budget of stackRate=2 stacks per second)";
+        assertThat(s.open()).filteredOn(v -> v.localPort() == 8080 || v.localPort() == 8081)
+                .allSatisfy(v -> assertThat(v.site()).startsWith(getClass().getName() + "."));
+        java.util.List<SocketView> connects = s.open().stream().filter(v -> v.role().equals("connect")).toList();
+        assertThat(connects).hasSize(50).allSatisfy(v -> assertThat(v.site()).satisfiesAnyOf(
+                site -> assertThat(site).isEqualTo(notSampled),
+                site -> assertThat(site).startsWith(getClass().getName() + ".")));
+        // the two binds spent the first window's budget; each later window takes two at most
+        long sampled = connects.stream().filter(v -> !v.site().equals(notSampled)).count();
+        assertThat(sampled).isLessThanOrEqualTo(2 * (windows - 1));
+        assertThat(connects).filteredOn(v -> v.site().equals(notSampled)).allSatisfy(v -> assertThat(v.stack()).isEmpty());
+        assertThat(s.sites()).anySatisfy(site -> {
+            assertThat(site.site()).isEqualTo(notSampled);
+            assertThat(site.opened()).isEqualTo(50 - sampled);
+        });
     }
 }

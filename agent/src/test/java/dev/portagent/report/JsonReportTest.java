@@ -28,7 +28,7 @@ class JsonReportTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Registry registry = new Registry(new EphemeralRange(32768, 60999, "test"), 8, 10, () -> 0);
-    private final Recorder recorder = new Recorder(registry, new FakeKernel(false, 40000), 8, true);
+    private final Recorder recorder = new Recorder(registry, new FakeKernel(false, 40000), 8, 0, true);
 
     private final JsonReport.Header header = new JsonReport.Header(42, "17.0.1", "Test VM", 1_700_000_000_000L,
             "java -jar app.jar", "1.2.3", Map.of("report", "ports.json", "stack", "8"));

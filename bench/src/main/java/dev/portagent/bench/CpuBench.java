@@ -72,8 +72,9 @@ final class CpuBench {
             List<Config> configs = new ArrayList<>();
             configs.add(new Config(null, ""));
             for (Bench.Agent a : setup.agents()) {
-                configs.add(new Config(a, ""));
-                configs.add(new Config(a, "stack=0"));
+                for (String options : SocketBench.options(a)) {
+                    configs.add(new Config(a, options));
+                }
             }
             for (int i = 0; i < runs; i++) {
                 for (Config c : configs) {

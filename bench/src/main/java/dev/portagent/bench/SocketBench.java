@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Benchmark 1, the cost per socket: {@link SocketWork} in child JVMs bare, and with each agent with its
- * default options and with {@code stack=0}, one child of each in turn (the order rotating), each
+ * Benchmark 1, the cost per socket: {@link SocketWork} in child JVMs bare, and with each agent with each
+ * of {@link #OPTIONS}, one child of each in turn (the order rotating), each
  * child's score the median of its batches. A ratio is the median of the ratios of children run side by
  * side (same run index) to the bare child.
  */
@@ -34,6 +34,22 @@ final class SocketBench {
             new Workload("TCP connect+accept+close, 4 threads", "tcp", 4, 20_000, 10_000),
             new Workload("UDP open+send+close, 1 thread", "udp", 1, 40_000, 3_000));
 
+    /**
+     * Each agent's option sets: its defaults (stacks within the {@code stackRate} budget), every socket's
+     * stack, and none.
+     */
+    static final List<String> OPTIONS = List.of("", "stackRate=0", "stack=0");
+
+    /**
+     * An agent's option sets: {@link #OPTIONS}, or {@code -Dportagent.bench.options.LABEL=set;set} for
+     * a build that predates one of them (an unknown option keeps the agent out, and its column would
+     * measure a bare JVM). A socket run needs as many sets for every agent.
+     */
+    static List<String> options(Bench.Agent agent) {
+        String sets = System.getProperty("portagent.bench.options." + agent.label());
+        return sets == null ? OPTIONS : List.of(sets.split(";", -1));
+    }
+
     private SocketBench() {
     }
 
@@ -43,15 +59,27 @@ final class SocketBench {
         List<Config> configs = new ArrayList<>();
         configs.add(new Config(null, ""));
         for (Bench.Agent agent : setup.agents()) {
-            configs.add(new Config(agent, ""));
-            configs.add(new Config(agent, "stack=0"));
+            for (String options : options(agent)) {
+                configs.add(new Config(agent, options));
+            }
         }
         setup.out().println("#### Per-socket cost (" + runs + " children per column, alternating; µs per round,"
                 + " median of the children's medians; ratio: median of side-by-side ratios to bare, interquartile"
                 + " range in brackets; CPU: the same for the process's CPU time per round)");
         setup.out().println();
-        setup.out().println("| workload | agent | bare µs | default µs | ratio | stack=0 µs | ratio | CPU ratio default | CPU ratio stack=0 | warm-up s bare / default / stack=0 | load avg |");
-        setup.out().println("|---|---|---|---|---|---|---|---|---|---|---|");
+        StringBuilder header = new StringBuilder("| workload | agent | bare µs |");
+        StringBuilder cpuHeader = new StringBuilder();
+        StringBuilder warmupHeader = new StringBuilder(" warm-up s bare");
+        List<String> sets = options(setup.agents().get(0));
+        for (String options : sets) {
+            String name = options.isEmpty() ? "default" : options;
+            header.append(' ').append(name).append(" µs | ratio |");
+            cpuHeader.append(" CPU ratio ").append(name).append(" |");
+            warmupHeader.append(" / ").append(name);
+        }
+        header.append(cpuHeader).append(warmupHeader).append(" | load avg |");
+        setup.out().println(header);
+        setup.out().println("|---|---|---|" + "---|---|---|".repeat(sets.size()) + "---|---|");
         // -Dportagent.bench.workload=4 threads: only the workloads whose name contains it.
         String only = System.getProperty("portagent.bench.workload", "");
         for (Workload w : WORKLOADS) {
@@ -88,20 +116,21 @@ final class SocketBench {
             String load = loadBefore + " → " + Machine.loadAverage();
             Config bare = configs.get(0);
             for (int a = 0; a < setup.agents().size(); a++) {
-                Config withStacks = configs.get(1 + 2 * a);
-                Config withoutStacks = configs.get(2 + 2 * a);
-                setup.out().println("| " + w.name() + " | " + withStacks.agent().label()
-                        + " | " + Stats.fixed(Stats.median(wall.get(bare)), 2)
-                        + " | " + Stats.fixed(Stats.median(wall.get(withStacks)), 2)
-                        + " | " + Stats.ratio(Stats.ratios(wall.get(withStacks), wall.get(bare)))
-                        + " | " + Stats.fixed(Stats.median(wall.get(withoutStacks)), 2)
-                        + " | " + Stats.ratio(Stats.ratios(wall.get(withoutStacks), wall.get(bare)))
-                        + " | " + Stats.ratio(Stats.ratios(cpu.get(withStacks), cpu.get(bare)))
-                        + " | " + Stats.ratio(Stats.ratios(cpu.get(withoutStacks), cpu.get(bare)))
-                        + " | " + Stats.fixed(Stats.median(warmup.get(bare)), 1)
-                        + " / " + Stats.fixed(Stats.median(warmup.get(withStacks)), 1)
-                        + " / " + Stats.fixed(Stats.median(warmup.get(withoutStacks)), 1)
-                        + " | " + load + " |");
+                List<Config> withAgent = configs.subList(1 + sets.size() * a, 1 + sets.size() * (a + 1));
+                StringBuilder row = new StringBuilder("| " + w.name() + " | " + withAgent.get(0).agent().label()
+                        + " | " + Stats.fixed(Stats.median(wall.get(bare)), 2) + " |");
+                for (Config c : withAgent) {
+                    row.append(' ').append(Stats.fixed(Stats.median(wall.get(c)), 2))
+                            .append(" | ").append(Stats.ratio(Stats.ratios(wall.get(c), wall.get(bare)))).append(" |");
+                }
+                for (Config c : withAgent) {
+                    row.append(' ').append(Stats.ratio(Stats.ratios(cpu.get(c), cpu.get(bare)))).append(" |");
+                }
+                row.append(' ').append(Stats.fixed(Stats.median(warmup.get(bare)), 1));
+                for (Config c : withAgent) {
+                    row.append(" / ").append(Stats.fixed(Stats.median(warmup.get(c)), 1));
+                }
+                setup.out().println(row.append(" | ").append(load).append(" |"));
             }
             setup.out().flush();
         }

@@ -50,7 +50,8 @@ class BoundedMemoryIT {
         Path report = dir.resolve("ports.json");
         long with;
         JsonNode written;
-        try (ChildJvm child = churn(jdk).agent("report=" + report).start()) {
+        // Every socket's stack (no stackRate budget): the worst case for what records hold.
+        try (ChildJvm child = churn(jdk).agent("report=" + report + ",stackRate=0").start()) {
             child.awaitLine("^CHURNED", TIMEOUT);
             // Raw stacks are transient until the digester (every 500 ms) has formatted them: what the
             // agent retains is the heap once that has settled.

@@ -59,7 +59,7 @@ class OptionsIT {
         List<Mistake> mistakes = List.of(
                 new Mistake("unknown key", report -> "report=" + report + ",colour=blue", List.of(),
                         "portagent: unknown option colour=blue: known options are report, reportInterval, stack,"
-                                + " reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, cache, help"),
+                                + " stackRate, reconcile, history, accepted, warnAt, notify, jmx, maxRows, verbose, format, summary, cache, help"),
                 new Mistake("malformed pair", report -> "report=" + report + ",stack", List.of(),
                         "portagent: agent argument \"stack\" is not valid: expected key=value pairs separated by"
                                 + " commas, e.g. report=ports.json,stack=16"),
