@@ -101,6 +101,8 @@ public final class Registry {
     private final AtomicInteger undigestedCount = new AtomicInteger();
     private final AtomicBoolean digestRequested = new AtomicBoolean();
     private volatile Runnable digestSoon;
+    // Set only by the test that proves needsDigest changes no result.
+    private boolean digestEveryOpen;
 
     private static final class SiteCounter {
         final LongAdder opened = new LongAdder();
@@ -214,6 +216,10 @@ public final class Registry {
         if (r.ephemeral) {
             openEphemeral.increment();
         }
+        if (!digestEveryOpen && !needsDigest(r)) {
+            countSite(r, r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE);
+            return;
+        }
         undigested.offer(r);
         int waiting = undigestedCount.incrementAndGet();
         if (waiting >= DIGEST_SOON) {
@@ -230,6 +236,57 @@ public final class Registry {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the digester has anything to do for this open: a raw stack to resolve, a fixed port in the
+     * ephemeral range to warn of, or an observer that hears of it, now or after a change of role before
+     * the digester gets to it (a TCP socket bound and not yet connected may become a connection; a UDP
+     * socket is "connect" while connected). Else the opening thread counts its site, and the queue, the
+     * digester and the caches of two cores are spared it: in loops with {@code stack=0}, or past the
+     * stack budget, that is every accepted and every UDP socket.
+     */
+    private boolean needsDigest(SocketRecord r) {
+        if (r.stack instanceof Throwable || fixedPortInEphemeralRange(r)) {
+            return true;
+        }
+        RegistryObserver o = observer;
+        if (o == null) {
+            return false;
+        }
+        try {
+            SocketRecord.Role role = r.role;
+            if (r.udp) {
+                return o.wants(true, SocketRecord.Role.BIND.json, r.ephemeral)
+                        || o.wants(true, SocketRecord.Role.CONNECT.json, r.ephemeral);
+            }
+            return role != SocketRecord.Role.ACCEPT && role != SocketRecord.Role.LISTEN
+                    || o.wants(false, role.json, r.ephemeral);
+        } catch (Throwable t) {
+            return true; // let the digester find out, as in hearsOfClose
+        }
+    }
+
+    private static boolean fixedPortInEphemeralRange(SocketRecord r) {
+        return !r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT
+                && SocketView.AGENT.equals(r.origin);
+    }
+
+    private void countSite(SocketRecord r, Stacks.Stack stack) {
+        String site = siteKey(stack);
+        SiteCounter c = sites.get(site);
+        if (c == null) {
+            c = sites.size() < MAX_SITES ? sites.computeIfAbsent(site, s -> new SiteCounter())
+                    : sites.computeIfAbsent(OTHER_SITES, s -> new SiteCounter());
+        }
+        c.opened.increment();
+        if (r.ephemeral) {
+            c.ephemeral.increment();
+        }
+    }
+
+    void digestEveryOpen() {
+        digestEveryOpen = true;
     }
 
     int undigested() {
@@ -389,18 +446,8 @@ public final class Registry {
         Stacks.Stack stack = r.stack instanceof Throwable ? stacks.resolve((Throwable) r.stack)
                 : r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE;
         r.stack = stack;
-        String site = siteKey(stack);
-        SiteCounter c = sites.get(site);
-        if (c == null) {
-            c = sites.size() < MAX_SITES ? sites.computeIfAbsent(site, s -> new SiteCounter())
-                    : sites.computeIfAbsent(OTHER_SITES, s -> new SiteCounter());
-        }
-        c.opened.increment();
-        if (r.ephemeral) {
-            c.ephemeral.increment();
-        }
-        if (!r.ephemeral && r.inEphemeralRange && r.role != SocketRecord.Role.ACCEPT
-                && SocketView.AGENT.equals(r.origin)) {
+        countSite(r, stack);
+        if (fixedPortInEphemeralRange(r)) {
             warn(Warning.FIXED_PORT_IN_EPHEMERAL_RANGE, "port " + r.localPort + " was asked for by "
                     + (stack.site == null ? "code unknown (stack capture off)" : stack.site)
                     + " but lies inside the OS ephemeral range " + range.low() + "-" + range.high()
