@@ -56,7 +56,7 @@ final class StackBudget {
         if (now - w.start >= WINDOW_MILLIS || now < w.start) {
             w = next(w, now, id);
         }
-        if (!priority && w.oneIn > 1 && Long.remainderUnsigned(mix(id), w.oneIn) != 0) {
+        if (!priority && w.oneIn > 1 && (mix(id) >>> 1) % w.oneIn != 0) {
             return false;
         }
         // Read before counting: once the window is spent, the sockets that follow write nothing shared.
