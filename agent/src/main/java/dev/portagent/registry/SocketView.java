@@ -5,8 +5,9 @@ import java.util.List;
 /**
  * An immutable copy of one record, in the report's field names. Times are epoch milliseconds;
  * closedAt is 0 and remoteAddress null where they do not apply. site and stack are null and empty
- * when stack capture is off; a record the stack budget left out has a site that says so and no stack. A record of another {@code origin} than {@link #AGENT} has no thread (null), no
- * requested port (0), openedAt the time portagent found it, and a site that says where it came from.
+ * when stack capture is off; a record the stack budget left out has a site that says so and no
+ * stack. A record of another {@code origin} than {@link #AGENT} has no thread (null), no requested
+ * port (0), openedAt the time portagent found it, and a site that says where it came from.
  */
 public record SocketView(long id, String protocol, String role, String family, String localAddress, int localPort,
                          String remoteAddress, int remotePort, int requestedPort, boolean ephemeral,
