@@ -42,10 +42,6 @@ final class StackBudget {
         this.window = new AtomicReference<>(new Window(Long.MIN_VALUE / 2, 0, 1));
     }
 
-    int perSecond() {
-        return perSecond;
-    }
-
     /** {@code id} is the record's, from one counter that every new record takes the next value of. */
     boolean take(long now, long id, boolean priority) {
         if (perSecond == 0) {

@@ -143,10 +143,7 @@ class DigestOnlyWhatNeedsItTest {
                     bound.add(fd);
                 }
                 case 5 -> {
-                    boolean anyPort = random.nextBoolean();
-                    if (!anyPort) {
-                        kernel.put(fd, new InetSocketAddress(REMOTE, fixedPort));
-                    }
+                    boolean anyPort = anyPort(random, kernel, fd, fixedPort);
                     event = r -> {
                         r.created(family, fd, false, true);
                         r.bound(family, fd, null, anyPort ? 0 : fixedPort);
@@ -156,10 +153,7 @@ class DigestOnlyWhatNeedsItTest {
                         new InetSocketAddress(REMOTE, 50000));
                 case 7 -> event = r -> r.acceptedImpl(fd);
                 case 8 -> {
-                    boolean anyPort = random.nextBoolean();
-                    if (!anyPort) {
-                        kernel.put(fd, new InetSocketAddress(REMOTE, fixedPort));
-                    }
+                    boolean anyPort = anyPort(random, kernel, fd, fixedPort);
                     event = r -> {
                         r.created(family, fd, true, false);
                         if (anyPort) {
@@ -206,5 +200,14 @@ class DigestOnlyWhatNeedsItTest {
         }
         assertThat(lean.read()).isEqualTo(full.read());
         assertThat(compared).isPositive();
+    }
+
+    /** Whether the socket is to bind to port 0; if not, the kernel will say it is on {@code fixedPort}. */
+    private static boolean anyPort(Random random, FakeKernel kernel, FileDescriptor fd, int fixedPort) {
+        boolean anyPort = random.nextBoolean();
+        if (!anyPort) {
+            kernel.put(fd, new InetSocketAddress(REMOTE, fixedPort));
+        }
+        return anyPort;
     }
 }
