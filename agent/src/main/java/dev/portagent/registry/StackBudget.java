@@ -48,8 +48,10 @@ final class StackBudget {
             return true;
         }
         Window w = window.get();
-        // A clock set back starts a new window too, rather than none until it catches up.
-        if (now - w.start >= WINDOW_MILLIS || now < w.start) {
+        // A clock set back by more than a window starts a new one, rather than none until it catches up.
+        // Less is a thread whose time was read just before another thread started this window: it
+        // belongs here, and starting yet another window would give that second its budget twice.
+        if (now - w.start >= WINDOW_MILLIS || w.start - now > WINDOW_MILLIS) {
             w = next(w, now, id);
         }
         if (!priority && w.oneIn > 1 && (mix(id) >>> 1) % w.oneIn != 0) {

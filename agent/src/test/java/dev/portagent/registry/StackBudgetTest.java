@@ -112,6 +112,21 @@ class StackBudgetTest {
     }
 
     @Test
+    void aTimeReadJustBeforeTheWindowBeganCountsInThatWindow() {
+        StackBudget budget = new StackBudget(100);
+        second(budget, 0, 10_000, false);
+        budget.take(1000, ++id, false); // a thread starts the window of second 1: one in 200
+        // other threads read the clock a moment before it and take their stacks after
+        int taken = 0;
+        for (int i = 0; i < 2_000; i++) {
+            if (budget.take(999, ++id, false)) {
+                taken++;
+            }
+        }
+        assertThat(taken).isBetween(1, 30);
+    }
+
+    @Test
     void concurrentThreadsNeverTakeMoreThanTheBudgetInAWindow() throws Exception {
         StackBudget budget = new StackBudget(500);
         AtomicLong ids = new AtomicLong();
