@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Ephemeral-port pressure and the {@code dev.portagent:type=Ports} MBean. Runs on the agent's
- * scheduler thread and on the registry's digester, never on the application's socket path.
+ * scheduler thread and on the registry's digester; on the application's socket path only pressure's
+ * counting, which takes no lock.
  *
  * <p>Registration waits until the application's main has run for {@link #AFTER_MAIN_MILLIS}: the
  * platform MBeanServer initialises java.util.logging, and an application that sets
@@ -68,7 +69,7 @@ public final class Jmx implements RegistryObserver {
         }
     }
 
-    // --- RegistryObserver: on the digester ---------------------------------------------------------
+    // --- RegistryObserver ----------------------------------------------------------------------------
 
     @Override
     public boolean wants(boolean udp, String role, boolean ephemeral) {
@@ -77,14 +78,13 @@ public final class Jmx implements RegistryObserver {
     }
 
     @Override
-    public void connectionOpened(InetAddress remote, boolean ipv6Socket, int remotePort, long openedAt) {
-        pressure.opened(remote, ipv6Socket, remotePort, openedAt);
+    public Object connectionOpened(InetAddress remote, boolean ipv6Socket, int remotePort) {
+        return pressure.opened(remote, ipv6Socket, remotePort);
     }
 
     @Override
-    public void connectionClosed(InetAddress remote, boolean ipv6Socket, int remotePort, long closedAt,
-                                 boolean failed) {
-        pressure.closed(remote, ipv6Socket, remotePort, closedAt, failed);
+    public void connectionClosed(Object connection, long closedAt, boolean failed) {
+        EphemeralPressure.closed((EphemeralPressure.Destination) connection, closedAt, failed);
     }
 
     @Override

@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -103,6 +105,22 @@ public final class Registry {
     private volatile Runnable digestSoon;
     // Set only by the test that proves needsDigest changes no result.
     private boolean digestEveryOpen;
+
+    /** What a closed record's {@link SocketRecord#connection} holds: the observer was told, or never will be. */
+    static final Object CONNECTION_ENDED = new Object();
+
+    // A holder: the VarHandle is made at the first connection, not in premain.
+    private static final class Connection {
+        static final VarHandle OF_RECORD;
+
+        static {
+            try {
+                OF_RECORD = MethodHandles.lookup().findVarHandle(SocketRecord.class, "connection", Object.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
 
     private static final class SiteCounter {
         final LongAdder opened = new LongAdder();
@@ -216,6 +234,7 @@ public final class Registry {
         if (r.ephemeral) {
             openEphemeral.increment();
         }
+        connectionOpened(r);
         if (!digestEveryOpen && !needsDigest(r)) {
             countSite(r, r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE);
             return;
@@ -240,11 +259,11 @@ public final class Registry {
 
     /**
      * Whether the digester has anything to do for this open: a raw stack to resolve, a fixed port in the
-     * ephemeral range to warn of, or an observer that hears of it, now or after a change of role before
-     * the digester gets to it (a TCP socket bound and not yet connected may become a connection; a UDP
-     * socket is "connect" while connected). Else the opening thread counts its site, and the queue, the
-     * digester and the caches of two cores are spared it: in loops with {@code stack=0}, or past the
-     * stack budget, that is every accepted and every UDP socket.
+     * ephemeral range to warn of, or an observer that wants its view, now or after a change of role before
+     * the digester gets to it (a TCP socket bound and not yet connected may connect; a UDP socket is
+     * "connect" while connected). Else the opening thread counts its site, and the queue, the digester
+     * and the caches of two cores are spared it: in loops with {@code stack=0}, or past the stack budget,
+     * that is every socket unless {@code notify=all}.
      */
     private boolean needsDigest(SocketRecord r) {
         if (r.stack instanceof Throwable || fixedPortInEphemeralRange(r)) {
@@ -256,12 +275,11 @@ public final class Registry {
         }
         try {
             SocketRecord.Role role = r.role;
-            if (r.udp) {
-                return o.wants(true, SocketRecord.Role.BIND.json, r.ephemeral)
-                        || o.wants(true, SocketRecord.Role.CONNECT.json, r.ephemeral);
+            if (r.udp || role == SocketRecord.Role.BIND) {
+                return o.wants(r.udp, SocketRecord.Role.BIND.json, r.ephemeral)
+                        || o.wants(r.udp, SocketRecord.Role.CONNECT.json, r.ephemeral);
             }
-            return role != SocketRecord.Role.ACCEPT && role != SocketRecord.Role.LISTEN
-                    || o.wants(false, role.json, r.ephemeral);
+            return o.wants(false, role.json, r.ephemeral);
         } catch (Throwable t) {
             return true; // let the digester find out, as in hearsOfClose
         }
@@ -301,6 +319,55 @@ public final class Registry {
     /** A bound socket connected (TCP bind-then-connect, or UDP): no new port. */
     void connectedBound(SocketRecord r) {
         connects.increment();
+        connectionOpened(r);
+    }
+
+    /**
+     * Tells the observer of an outgoing TCP connection whose port the OS chose, on the connecting thread:
+     * ephemeral-port pressure is counted at once, and the digester need not see the socket. The socket
+     * is open here; if a close on another thread took the record meanwhile and found nothing to tell,
+     * this thread tells the close too, so the observer hears each connection's close once, after its open.
+     */
+    private void connectionOpened(SocketRecord r) {
+        RegistryObserver o = observer;
+        InetAddress remote = r.remoteAddress;
+        if (o == null || !connection(r, r.role, remote) || r.connection != null) {
+            return;
+        }
+        Object c;
+        try {
+            c = o.connectionOpened(remote, r.ipv6, r.remotePort);
+        } catch (Throwable t) {
+            return; // an observer's failure must not fail the hook
+        }
+        if (c != null && !Connection.OF_RECORD.compareAndSet(r, (Object) null, c)) {
+            // Closed meanwhile; or counted by a connect of the same socket on another thread: then nothing closed.
+            tellClosed(o, c, r.closedAt, r.connection != CONNECTION_ENDED || r.error != null);
+        }
+    }
+
+    /**
+     * The record's connection, if the observer counts one, ends: at a close, and at {@link #forget} with
+     * {@code duplicate} (the connection is another record's, which counts it). Every TCP socket whose port
+     * the OS chose is marked, so that a connect racing with this close counts nothing after it.
+     */
+    private void connectionEnded(SocketRecord r, boolean duplicate) {
+        if (r.udp || !r.ephemeral) {
+            return;
+        }
+        Object c = Connection.OF_RECORD.getAndSet(r, CONNECTION_ENDED);
+        RegistryObserver o = observer;
+        if (c != null && c != CONNECTION_ENDED && o != null) {
+            tellClosed(o, c, r.closedAt, duplicate || r.error != null);
+        }
+    }
+
+    private static void tellClosed(RegistryObserver o, Object connection, long closedAt, boolean failed) {
+        try {
+            o.connectionClosed(connection, closedAt, failed);
+        } catch (Throwable ignored) {
+            // as in tell()
+        }
     }
 
     void closed(FileDescriptor fd, long now, String error) {
@@ -325,6 +392,7 @@ public final class Registry {
                 closes.increment();
             }
             remember(r);
+            connectionEnded(r, false);
             RegistryObserver o = observer;
             if (o != null && hearsOfClose(o, r)) {
                 closedUndelivered.offer(r);
@@ -349,10 +417,12 @@ public final class Registry {
     void forget(FileDescriptor key) {
         Object v = open.remove(key);
         if (v instanceof SocketRecord) {
+            SocketRecord r = (SocketRecord) v;
             openCount.decrement();
-            if (((SocketRecord) v).ephemeral) {
+            if (r.ephemeral) {
                 openEphemeral.decrement();
             }
+            connectionEnded(r, true);
         }
     }
 
@@ -470,8 +540,7 @@ public final class Registry {
      */
     private static boolean hearsOfClose(RegistryObserver o, SocketRecord r) {
         try {
-            SocketRecord.Role role = r.role;
-            return connection(r, role, r.remoteAddress) || o.wants(r.udp, role.json, r.ephemeral);
+            return o.wants(r.udp, r.role.json, r.ephemeral);
         } catch (Throwable t) {
             return true; // let the digester find out, as before
         }
@@ -479,18 +548,7 @@ public final class Registry {
 
     private static void tell(RegistryObserver o, SocketRecord r, boolean opened) {
         try {
-            // The fields a view would take, read once and in the view's order.
-            SocketRecord.Role role = r.role;
-            InetAddress remote = r.remoteAddress;
-            if (connection(r, role, remote)) {
-                int remotePort = r.remotePort;
-                if (opened) {
-                    o.connectionOpened(remote, r.ipv6, remotePort, r.openedAt);
-                } else {
-                    o.connectionClosed(remote, r.ipv6, remotePort, r.closedAt, r.error != null);
-                }
-            }
-            if (!o.wants(r.udp, role.json, r.ephemeral)) {
+            if (!o.wants(r.udp, r.role.json, r.ephemeral)) {
                 return;
             }
             if (opened) {

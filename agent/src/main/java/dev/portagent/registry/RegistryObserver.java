@@ -5,7 +5,8 @@ import java.net.InetAddress;
 /**
  * Told about records after the fact, by {@link Registry#digest}: never on the thread that opened or
  * closed the socket. Every open reaches it before the close of the same socket. It must not block,
- * since digest also runs inside readers' snapshots; what it throws is dropped.
+ * since digest also runs inside readers' snapshots; what it throws is dropped. The connection calls
+ * are the exception: see {@link #connectionOpened}.
  */
 public interface RegistryObserver {
 
@@ -22,16 +23,23 @@ public interface RegistryObserver {
 
     /**
      * An outgoing TCP connection whose local port the OS chose was opened: a socket whose view would say
-     * protocol tcp, role connect, ephemeral, and a remote address. Told before {@link #opened} for the
-     * same socket, whether or not that is wanted, and without a view: {@code remote} and {@code ipv6Socket}
-     * are what {@link Registry#address} formats into the view's remote address.
+     * protocol tcp, role connect, ephemeral, and a remote address; {@code remote} and {@code ipv6Socket}
+     * are what {@link Registry#address} formats into the view's remote address. Told at once, on the
+     * thread that connected (or that found the connection in /proc), at every connection: it must be
+     * quick and take no lock the application's threads share. Returns what names the connection to
+     * {@link #connectionClosed}, or null to hear nothing of its close.
      */
-    default void connectionOpened(InetAddress remote, boolean ipv6Socket, int remotePort, long openedAt) {
+    default Object connectionOpened(InetAddress remote, boolean ipv6Socket, int remotePort) {
+        return null;
     }
 
-    /** Such a connection was closed; {@code failed} when its view has an error (a refused or failed connect). */
-    default void connectionClosed(InetAddress remote, boolean ipv6Socket, int remotePort, long closedAt,
-                                  boolean failed) {
+    /**
+     * The connection that {@link #connectionOpened} named {@code connection} was closed: once, after that
+     * call returned, on the thread that closed it or that connected (when the two raced). {@code failed}
+     * when its view has an error (a refused or failed connect), or when it turned out to be another
+     * record's socket: no TIME_WAIT follows.
+     */
+    default void connectionClosed(Object connection, long closedAt, boolean failed) {
     }
 
     /** The view is taken when delivered, so a socket closed meanwhile already says closed. */

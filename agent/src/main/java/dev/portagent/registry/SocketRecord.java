@@ -38,6 +38,12 @@ final class SocketRecord {
     /** The raw {@link Throwable} until the digester resolves it into a shared {@link Stacks.Stack}. */
     volatile Object stack;
     /**
+     * For an outgoing TCP connection the observer counts: what it named the connection, then
+     * {@link Registry#CONNECTION_ENDED} once closed. Null before, and for every other socket. Set by
+     * compare-and-set, because the connect and the close of one socket may race on two threads.
+     */
+    volatile Object connection;
+    /**
      * The socket's inode as a /proc pass read it through fd number {@link #procFd} (-1: not read), so that
      * later passes need not read that link again. Unsigned: the kernel numbers sockets with 32 bits. Only
      * the {@link Reconciler}, under its lock, uses them.

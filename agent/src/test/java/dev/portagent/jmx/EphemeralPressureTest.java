@@ -8,6 +8,11 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class EphemeralPressureTest {
@@ -22,31 +27,27 @@ class EphemeralPressureTest {
         }
     }
 
-    static void open(EphemeralPressure p, String remote, int remotePort, long openedAt) {
-        p.opened(address(remote), false, remotePort, openedAt);
-    }
-
-    static void close(EphemeralPressure p, String remote, int remotePort, long closedAt, boolean failed) {
-        p.closed(address(remote), false, remotePort, closedAt, failed);
+    static EphemeralPressure.Destination open(EphemeralPressure p, String remote, int remotePort) {
+        return p.opened(address(remote), false, remotePort);
     }
 
     @Test
     void theBusiestDestinationCountsOpenConnectionsAndThoseClosedLessThan60sAgo() {
         EphemeralPressure p = new EphemeralPressure(200);
+        List<EphemeralPressure.Destination> toFirst = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            open(p, "10.0.0.1", 80, T0);
+            toFirst.add(open(p, "10.0.0.1", 80));
         }
         for (int i = 10; i < 14; i++) {
-            open(p, "10.0.0.2", 80, T0);
-            close(p, "10.0.0.2", 80, T0 + 1000, false);
+            EphemeralPressure.closed(open(p, "10.0.0.2", 80), T0 + 1000, false);
         }
-        open(p, "10.0.0.1", 81, T0); // another port is another destination
+        open(p, "10.0.0.1", 81); // another port is another destination
         EphemeralPressure.Worst w = p.worst(T0 + 2000);
         assertThat(w.destination()).isEqualTo("10.0.0.1:80");
         assertThat(w.percent()).isEqualTo(5.0);
 
-        for (int i = 0; i < 10; i++) {
-            close(p, "10.0.0.1", 80, T0 + 5000, false);
+        for (EphemeralPressure.Destination d : toFirst) {
+            EphemeralPressure.closed(d, T0 + 5000, false);
         }
         assertThat(p.worst(T0 + 30_000)).extracting(EphemeralPressure.Worst::open,
                 EphemeralPressure.Worst::recentlyClosed).containsExactly(0, 10);
@@ -57,8 +58,7 @@ class EphemeralPressureTest {
     @Test
     void aRefusedConnectLeavesNoTimeWait() {
         EphemeralPressure p = new EphemeralPressure(100);
-        open(p, "10.0.0.1", 80, T0);
-        close(p, "10.0.0.1", 80, T0, true);
+        EphemeralPressure.closed(open(p, "10.0.0.1", 80), T0, true);
         assertThat(p.worst(T0 + 1000).percent()).isZero();
         assertThat(p.destinations()).isZero();
     }
@@ -66,55 +66,124 @@ class EphemeralPressureTest {
     @Test
     void ipv6DestinationsAreBracketedAndIpv4MappedOnesAreIpv4() {
         EphemeralPressure p = new EphemeralPressure(100);
-        p.opened(address("2001:db8::1"), true, 443, T0);
+        p.opened(address("2001:db8::1"), true, 443);
         assertThat(p.worst(T0).destination()).isEqualTo("[2001:db8::1]:443");
-        p.opened(address("10.0.0.1"), true, 443, T0); // a dual-stack socket: ::ffff:10.0.0.1
-        p.opened(address("10.0.0.1"), false, 443, T0);
+        p.opened(address("10.0.0.1"), true, 443); // a dual-stack socket: ::ffff:10.0.0.1
+        p.opened(address("10.0.0.1"), false, 443);
         assertThat(p.worst(T0)).extracting(EphemeralPressure.Worst::destination, EphemeralPressure.Worst::open)
                 .containsExactly("10.0.0.1:443", 2);
     }
 
     @Test
-    void aRememberedDestinationIsTheTextOfThatAddressOnThatSocketAlways() throws Exception {
-        EphemeralPressure p = new EphemeralPressure(100);
+    void aDestinationIsNamedAsItsAddressIsShownAndLinkLocalScopesAreTwoDestinations() throws Exception {
         byte[] linkLocal = address("fe80::1").getAddress();
-        List<InetAddress> addresses = new ArrayList<>(List.of(address("10.0.0.1"), address("::"), address("0.0.0.0"),
+        List<InetAddress> addresses = List.of(address("10.0.0.1"), address("::"), address("0.0.0.0"),
                 address("2001:db8::1"), address("::1"), address("127.0.0.1"),
-                // Equal by InetAddress.equals, yet written with their scopes: never taken for each other.
-                Inet6Address.getByAddress(null, linkLocal, 1), Inet6Address.getByAddress(null, linkLocal, 2)));
-        for (int i = 0; i < 200; i++) { // more than the cache holds: slots are shared and overwritten
-            addresses.add(address("10.1." + (i / 250) + "." + (i % 250)));
-        }
-        for (int round = 0; round < 3; round++) {
-            for (InetAddress a : addresses) {
-                for (boolean ipv6 : new boolean[] {false, true}) {
-                    for (int port : new int[] {80, 443, 80 + round}) {
-                        String expected = EphemeralPressure.destination(Registry.address(a, ipv6), port);
-                        assertThat(p.destination(a, ipv6, port)).as("%s %s %d", a, ipv6, port).isEqualTo(expected);
-                        // Another object for the same address (a new lookup) reads the same.
-                        InetAddress again = InetAddress.getByAddress(a.getAddress());
-                        if (!(a instanceof Inet6Address) || ((Inet6Address) a).getScopeId() == 0) {
-                            assertThat(p.destination(again, ipv6, port)).isEqualTo(expected);
-                        }
-                    }
-                }
+                // Equal by InetAddress.equals, yet connections to two links: never taken for each other.
+                Inet6Address.getByAddress(null, linkLocal, 1), Inet6Address.getByAddress(null, linkLocal, 2));
+        for (InetAddress a : addresses) {
+            for (boolean ipv6 : new boolean[] {false, true}) {
+                EphemeralPressure p = new EphemeralPressure(100);
+                p.opened(a, ipv6, 80);
+                // Another object for the same address (a new lookup) is the same destination.
+                p.opened(a instanceof Inet6Address ? Inet6Address.getByAddress(null, a.getAddress(),
+                        ((Inet6Address) a).getScopeId()) : InetAddress.getByAddress(a.getAddress()), ipv6, 80);
+                assertThat(p.worst(T0)).as("%s %s", a, ipv6)
+                        .extracting(EphemeralPressure.Worst::destination, EphemeralPressure.Worst::open)
+                        .containsExactly(EphemeralPressure.destination(Registry.address(a, ipv6), 80), 2);
             }
         }
-        assertThat(p.destination(addresses.get(6), true, 80)).isEqualTo("[fe80::1%1]:80");
-        assertThat(p.destination(addresses.get(7), true, 80)).isEqualTo("[fe80::1%2]:80");
+        EphemeralPressure p = new EphemeralPressure(100);
+        p.opened(addresses.get(6), true, 80);
+        p.opened(addresses.get(7), true, 80);
+        p.opened(addresses.get(7), true, 80);
+        assertThat(p.destinations()).isEqualTo(2);
+        assertThat(p.worst(T0).destination()).isEqualTo("[fe80::1%2]:80");
+    }
+
+    /**
+     * Sockets open and close on four threads while a reader forgets idle destinations as fast as it can:
+     * a destination with an open connection is never forgotten, no count is lost, and no close of the
+     * last minute is forgotten.
+     */
+    @Test
+    void countsFromManyThreadsSurviveAReaderForgettingIdleDestinations() throws Exception {
+        EphemeralPressure p = new EphemeralPressure(1_000_000);
+        int threads = 4;
+        int rounds = 50_000;
+        AtomicBoolean done = new AtomicBoolean();
+        Thread reader = new Thread(() -> {
+            while (!done.get()) {
+                p.worst(T0 + 1000);
+            }
+        });
+        reader.start();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Future<int[]>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            long seed = t;
+            results.add(pool.submit(() -> {
+                Random random = new Random(seed);
+                // The idle destination's closes all failed, and each thread holds one of its connections at
+                // most: it has none open often, and is forgotten then.
+                EphemeralPressure.Destination idle = null;
+                List<EphemeralPressure.Destination> busy = new ArrayList<>();
+                int busyClosed = 0;
+                int forgottenWhileOpen = 0;
+                for (int i = 0; i < rounds; i++) {
+                    if (random.nextBoolean()) {
+                        if (idle == null) {
+                            idle = open(p, "10.0.0.1", 80);
+                        } else {
+                            forgottenWhileOpen += p.tracks(idle) ? 0 : 1;
+                            EphemeralPressure.closed(idle, T0, true);
+                            idle = null;
+                        }
+                    } else if (busy.size() > 2 && random.nextInt(3) > 0 || busy.size() > 8) {
+                        EphemeralPressure.closed(busy.remove(random.nextInt(busy.size())), T0, false);
+                        busyClosed++;
+                    } else {
+                        busy.add(open(p, "10.0.0.2", 80));
+                    }
+                }
+                return new int[] {idle == null ? 0 : 1, busy.size(), busyClosed, forgottenWhileOpen};
+            }));
+        }
+        int[] sum = new int[4];
+        for (Future<int[]> f : results) {
+            int[] r = f.get();
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += r[i];
+            }
+        }
+        pool.shutdown();
+        done.set(true);
+        reader.join();
+        assertThat(sum[3]).as("closes of connections whose destination was forgotten").isZero();
+        EphemeralPressure.Worst busy = p.worst(T0 + 1000);
+        assertThat(busy.destination()).isEqualTo("10.0.0.2:80");
+        assertThat(busy.open()).isEqualTo(sum[1]);
+        assertThat(busy.recentlyClosed()).isEqualTo(sum[2]);
+        assertThat(p.openTo("10.0.0.1:80")).isEqualTo(sum[0]);
+        assertThat(p.destinations()).isEqualTo(sum[0] > 0 ? 2 : 1);
     }
 
     @Test
     void destinationsAreBoundedAndIdleOnesForgotten() {
         EphemeralPressure p = new EphemeralPressure(100);
         int n = EphemeralPressure.MAX_DESTINATIONS + 10;
+        List<EphemeralPressure.Destination> counted = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            open(p, "10.0." + (i / 250) + "." + (i % 250), 80, T0);
+            EphemeralPressure.Destination d = open(p, "10.0." + (i / 250) + "." + (i % 250), 80);
+            if (d != null) {
+                counted.add(d);
+            }
         }
         assertThat(p.destinations()).isEqualTo(EphemeralPressure.MAX_DESTINATIONS);
+        assertThat(counted).hasSize(EphemeralPressure.MAX_DESTINATIONS);
         assertThat(p.untracked()).isEqualTo(10);
-        for (int i = 0; i < n; i++) {
-            close(p, "10.0." + (i / 250) + "." + (i % 250), 80, T0, true);
+        for (EphemeralPressure.Destination d : counted) {
+            EphemeralPressure.closed(d, T0, true);
         }
         p.worst(T0 + 1);
         assertThat(p.destinations()).isZero();

@@ -37,6 +37,7 @@ class DigestOnlyWhatNeedsItTest {
             new Observer("wants every view", k -> true),
             new Observer("wants UDP", k -> k.startsWith("udp")),
             new Observer("wants connected UDP", k -> k.startsWith("udp connect")),
+            new Observer("wants TCP connects", k -> k.startsWith("tcp connect")),
             new Observer("wants accepted", k -> k.contains(" accept ")),
             new Observer("wants listeners and binds", k -> k.contains(" listen ") || k.contains(" bind ")));
 
@@ -57,14 +58,15 @@ class DigestOnlyWhatNeedsItTest {
                 }
 
                 @Override
-                public void connectionOpened(InetAddress remote, boolean ipv6Socket, int remotePort, long openedAt) {
-                    told.add("connection opened " + remote + " " + ipv6Socket + " " + remotePort);
+                public Object connectionOpened(InetAddress remote, boolean ipv6Socket, int remotePort) {
+                    String connection = remote + " " + ipv6Socket + " " + remotePort;
+                    told.add("connection opened " + connection);
+                    return connection;
                 }
 
                 @Override
-                public void connectionClosed(InetAddress remote, boolean ipv6Socket, int remotePort, long closedAt,
-                                             boolean failed) {
-                    told.add("connection closed " + remote + " " + ipv6Socket + " " + remotePort + " " + failed);
+                public void connectionClosed(Object connection, long closedAt, boolean failed) {
+                    told.add("connection closed " + connection + " " + failed);
                 }
 
                 @Override
