@@ -37,7 +37,9 @@ import java.util.function.ToIntFunction;
  *       GC pause): it becomes a native record only when a pass at least {@link #NATIVE_CONFIRM_MILLIS}
  *       after the first still finds it unknown. Should a hook still record it after that, the next
  *       pass finds the inode claimed and forgets the /proc record. Sockets found at install are
- *       confirmed by a second pass at once: the hooks were not there when they were opened.</li>
+ *       confirmed by a second pass at once: the hooks were not there when they were opened. Under
+ *       churn some socket is nearly always in that state, so a pass that lists an unknown socket lists
+ *       again, and reads /proc/net only for a socket unknown in both listings.</li>
  *   <li>An fd number closed and reused between the two reads, or between a hook's socket's close and
  *       its close hook (until which its record vouches for the inode it had): the number now names the
  *       newer socket, which then counts as known, or is not seen, until the hook has run; that delays a
@@ -240,11 +242,22 @@ public final class Reconciler {
         }
         Set<Long> mine = new HashSet<>(fds.values());
         Set<Long> hooked = hooked(fds, known);
+        Set<Long> unknown = unknown(mine, hooked);
+        if (!unknown.isEmpty() && !first) {
+            // Under socket churn some socket is nearly always between its system call and its hook, and an
+            // unknown socket costs a reading of all four files (with a busy loop's TIME_WAIT sockets, tens of
+            // milliseconds of the kernel's time). Listed again a moment later, such a socket is known or gone:
+            // only a socket unknown in both listings is one this pass must look for in /proc/net.
+            known = knownInodes();
+            fds = source.socketFds(known);
+            if (fds == null) {
+                return;
+            }
+            mine = new HashSet<>(fds.values());
+            hooked = hooked(fds, known);
+            unknown.retainAll(unknown(mine, hooked));
+        }
         unix.retainAll(mine);
-        Set<Long> unknown = new HashSet<>(mine);
-        unknown.removeAll(hooked);
-        unknown.removeAll(found.keySet());
-        unknown.removeAll(unix);
         Set<ProcNet.Table> tables = tablesToRead(unknown, mine);
         List<ProcSocket> sockets = source.sockets(tables);
         if (sockets == null) {
@@ -299,6 +312,14 @@ public final class Reconciler {
             }
         }
         candidates = unconfirmed;
+    }
+
+    private Set<Long> unknown(Set<Long> mine, Set<Long> hooked) {
+        Set<Long> unknown = new HashSet<>(mine);
+        unknown.removeAll(hooked);
+        unknown.removeAll(found.keySet());
+        unknown.removeAll(unix);
+        return unknown;
     }
 
     // A hook's socket needs no line of /proc/net. An unknown socket's line may be in any of the four files;

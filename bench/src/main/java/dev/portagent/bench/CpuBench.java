@@ -69,6 +69,9 @@ final class CpuBench {
         setup.out().println(header);
         setup.out().println(rule);
         for (Workload w : WORKLOADS) {
+            if (!SocketBench.chosen(w)) {
+                continue;
+            }
             List<Config> configs = new ArrayList<>();
             configs.add(new Config(null, ""));
             for (Bench.Agent a : setup.agents()) {

@@ -40,6 +40,11 @@ final class SocketBench {
      */
     static final List<String> OPTIONS = List.of("", "stackRate=0", "stack=0");
 
+    /** {@code -Dportagent.bench.workload=4 threads}: only the workloads whose name contains it. */
+    static boolean chosen(Workload w) {
+        return w.name().contains(System.getProperty("portagent.bench.workload", ""));
+    }
+
     /**
      * An agent's option sets: {@link #OPTIONS}, or {@code -Dportagent.bench.options.LABEL=set;set} for
      * a build that predates one of them (an unknown option keeps the agent out, and its column would
@@ -80,10 +85,8 @@ final class SocketBench {
         header.append(cpuHeader).append(warmupHeader).append(" | load avg |");
         setup.out().println(header);
         setup.out().println("|---|---|---|" + "---|---|---|".repeat(sets.size()) + "---|---|");
-        // -Dportagent.bench.workload=4 threads: only the workloads whose name contains it.
-        String only = System.getProperty("portagent.bench.workload", "");
         for (Workload w : WORKLOADS) {
-            if (!w.name().contains(only)) {
+            if (!chosen(w)) {
                 continue;
             }
             String warmupMillis = Integer.toString(setup.quick() ? 1000 : w.warmupMillis());
