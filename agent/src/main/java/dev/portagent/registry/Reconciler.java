@@ -39,7 +39,8 @@ import java.util.function.ToIntFunction;
  *       pass finds the inode claimed and forgets the /proc record. Sockets found at install are
  *       confirmed by a second pass at once: the hooks were not there when they were opened. Under
  *       churn some socket is nearly always in that state, so a pass that lists an unknown socket lists
- *       again, and reads /proc/net only for a socket unknown in both listings.</li>
+ *       again {@link #RELIST_AFTER_MILLIS} later, and reads /proc/net only for a socket unknown in both
+ *       listings.</li>
  *   <li>An fd number closed and reused between the two reads, or between a hook's socket's close and
  *       its close hook (until which its record vouches for the inode it had): the number now names the
  *       newer socket, which then counts as known, or is not seen, until the hook has run; that delays a
@@ -148,17 +149,33 @@ public final class Reconciler {
 
     private final Waiter waiter;
 
+    /**
+     * How long a pass that lists an unknown socket waits before it lists again: long enough for a thread
+     * descheduled between its system call and its hook to run (8 busy threads on 2 CPUs wait a few
+     * timeslices), short beside the second a candidate waits. Listed again at once, a third of the
+     * passes of a 4-thread TCP loop on JDK 25 still found a socket unknown twice and read /proc/net.
+     */
+    static final long RELIST_AFTER_MILLIS = 20;
+    private final long relistAfterMillis;
+
     public Reconciler(Registry registry, ToIntFunction<FileDescriptor> fdVal, Source source, LongSupplier clock) {
-        this(registry, fdVal, source, clock, PARK);
+        this(registry, fdVal, source, clock, PARK, RELIST_AFTER_MILLIS);
     }
 
-    public Reconciler(Registry registry, ToIntFunction<FileDescriptor> fdVal, Source source, LongSupplier clock,
-                      Waiter waiter) {
+    /** For tests: their waiter moves their clock, and a pass lists again at once. */
+    Reconciler(Registry registry, ToIntFunction<FileDescriptor> fdVal, Source source, LongSupplier clock,
+               Waiter waiter) {
+        this(registry, fdVal, source, clock, waiter, 0);
+    }
+
+    private Reconciler(Registry registry, ToIntFunction<FileDescriptor> fdVal, Source source, LongSupplier clock,
+                       Waiter waiter, long relistAfterMillis) {
         this.registry = registry;
         this.fdVal = fdVal;
         this.source = source;
         this.clock = clock;
         this.waiter = waiter;
+        this.relistAfterMillis = relistAfterMillis;
         this.available = source.available();
     }
 
@@ -248,6 +265,9 @@ public final class Reconciler {
             // unknown socket costs a reading of all four files (with a busy loop's TIME_WAIT sockets, tens of
             // milliseconds of the kernel's time). Listed again a moment later, such a socket is known or gone:
             // only a socket unknown in both listings is one this pass must look for in /proc/net.
+            if (relistAfterMillis > 0) {
+                PARK.waitMillis(relistAfterMillis);
+            }
             known = knownInodes();
             fds = source.socketFds(known);
             if (fds == null) {
