@@ -252,14 +252,11 @@ public final class Reconciler {
      * everything costs 250-400 ms here, mostly 10000 links and the kernel writing /proc/net/udp6.
      */
     private void pass() {
-        Map<Integer, Long> known = knownInodes();
-        Map<Integer, Long> fds = source.socketFds(known);
-        if (fds == null) {
+        Listing listing = list();
+        if (listing == null) {
             return;
         }
-        Set<Long> mine = new HashSet<>(fds.values());
-        Set<Long> hooked = hooked(fds, known);
-        Set<Long> unknown = unknown(mine, hooked);
+        Set<Long> unknown = unknown(listing);
         if (!unknown.isEmpty() && !first) {
             // Under socket churn some socket is nearly always between its system call and its hook, and an
             // unknown socket costs a reading of all four files (with a busy loop's TIME_WAIT sockets, tens of
@@ -268,15 +265,14 @@ public final class Reconciler {
             if (relistAfterMillis > 0) {
                 PARK.waitMillis(relistAfterMillis);
             }
-            known = knownInodes();
-            fds = source.socketFds(known);
-            if (fds == null) {
+            listing = list();
+            if (listing == null) {
                 return;
             }
-            mine = new HashSet<>(fds.values());
-            hooked = hooked(fds, known);
-            unknown.retainAll(unknown(mine, hooked));
+            unknown.retainAll(unknown(listing));
         }
+        Set<Long> mine = listing.mine();
+        Set<Long> hooked = listing.hooked();
         unix.retainAll(mine);
         Set<ProcNet.Table> tables = tablesToRead(unknown, mine);
         List<ProcSocket> sockets = source.sockets(tables);
@@ -334,9 +330,19 @@ public final class Reconciler {
         candidates = unconfirmed;
     }
 
-    private Set<Long> unknown(Set<Long> mine, Set<Long> hooked) {
-        Set<Long> unknown = new HashSet<>(mine);
-        unknown.removeAll(hooked);
+    /** One listing of /proc/self/fd: the inodes of this process's sockets, and those the hooks know. */
+    private record Listing(Set<Long> mine, Set<Long> hooked) {
+    }
+
+    private Listing list() {
+        Map<Integer, Long> known = knownInodes();
+        Map<Integer, Long> fds = source.socketFds(known);
+        return fds == null ? null : new Listing(new HashSet<>(fds.values()), hooked(fds, known));
+    }
+
+    private Set<Long> unknown(Listing listing) {
+        Set<Long> unknown = new HashSet<>(listing.mine());
+        unknown.removeAll(listing.hooked());
         unknown.removeAll(found.keySet());
         unknown.removeAll(unix);
         return unknown;

@@ -331,7 +331,7 @@ public final class Registry {
     private void connectionOpened(SocketRecord r) {
         RegistryObserver o = observer;
         InetAddress remote = r.remoteAddress;
-        if (o == null || !connection(r, r.role, remote) || r.connection != null) {
+        if (o == null || !connection(r, remote) || r.connection != null) {
             return;
         }
         Object c;
@@ -530,8 +530,8 @@ public final class Registry {
     }
 
     /** An outgoing TCP connection whose port the OS chose: what {@link RegistryObserver#connectionOpened} is told of. */
-    private static boolean connection(SocketRecord r, SocketRecord.Role role, InetAddress remote) {
-        return !r.udp && role == SocketRecord.Role.CONNECT && r.ephemeral && remote != null;
+    private static boolean connection(SocketRecord r, InetAddress remote) {
+        return !r.udp && r.role == SocketRecord.Role.CONNECT && r.ephemeral && remote != null;
     }
 
     /**
