@@ -159,7 +159,8 @@ final class Installer {
         registry.reconcileWith(maxAge -> reconciler.reconcileIfOlderThan(maxAge, scheduler));
         int seconds = options.reconcileSeconds();
         if (seconds > 0) {
-            scheduler.scheduleWithFixedDelay(reconciler::reconcile, seconds, seconds, TimeUnit.SECONDS);
+            Reconciler.Later later = (task, delay) -> scheduler.schedule(task, delay, TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(() -> reconciler.scan(later), seconds, seconds, TimeUnit.SECONDS);
         }
     }
 

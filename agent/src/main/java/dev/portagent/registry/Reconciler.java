@@ -34,13 +34,13 @@ import java.util.function.ToIntFunction;
  *       listing is not in what was read.</li>
  *   <li>A socket between its system call and its hook (a connect has returned, the hook has not yet
  *       recorded it; on a loaded machine a thread can wait there for many milliseconds, or sit out a
- *       GC pause): it becomes a native record only when a pass at least {@link #NATIVE_CONFIRM_MILLIS}
- *       after the first still finds it unknown. Should a hook still record it after that, the next
- *       pass finds the inode claimed and forgets the /proc record. Sockets found at install are
- *       confirmed by a second pass at once: the hooks were not there when they were opened. Under
- *       churn some socket is nearly always in that state, so a pass that lists an unknown socket lists
- *       again {@link #RELIST_AFTER_MILLIS} later, and reads /proc/net only for a socket unknown in both
- *       listings.</li>
+ *       GC pause): it is looked for in /proc/net, and becomes a native record, only when a pass at
+ *       least {@link #NATIVE_CONFIRM_MILLIS} after the first still finds it unknown. Should a hook still
+ *       record it after that, the next pass finds the inode claimed and forgets the /proc record. Sockets
+ *       found at install are confirmed by a second pass at once: the hooks were not there when they were
+ *       opened. Under churn some socket is nearly always in that state, so a pass that lists an unknown
+ *       socket lists again {@link #RELIST_AFTER_MILLIS} later, and only a socket unknown in both
+ *       listings waits for its confirming pass.</li>
  *   <li>An fd number closed and reused between the two reads, or between a hook's socket's close and
  *       its close hook (until which its record vouches for the inode it had): the number now names the
  *       newer socket, which then counts as known, or is not seen, until the hook has run; that delays a
@@ -120,9 +120,12 @@ public final class Reconciler {
     static final long NATIVE_CONFIRM_MILLIS = 1000;
 
     private record Candidate(String origin, long firstSeenAt) {
+        long dueAt() {
+            return origin.equals(SocketView.BEFORE_AGENT) ? firstSeenAt : firstSeenAt + NATIVE_CONFIRM_MILLIS;
+        }
     }
 
-    // Inodes passes found unknown, with the origin they get once confirmed.
+    // Inodes passes found unknown in /proc/self/fd, with the origin they get once confirmed.
     private Map<Long, Candidate> candidates = new HashMap<>();
     private boolean first = true;
     // Volatile: readers look at it without the lock, so that none waits for a pass another thread runs.
@@ -184,28 +187,58 @@ public final class Reconciler {
         return available;
     }
 
-    /** Brings the registry in line with /proc. Never throws: its callers are a report and the scheduler. */
+    /**
+     * Brings the registry in line with /proc, waiting on the calling thread for the candidates to be
+     * confirmed. Never throws: its callers are a report, a reader and the agent's start.
+     */
     public synchronized void reconcile() {
+        long due = passOrNone();
+        if (due != NONE) {
+            // Settle the candidates now rather than a whole period later: a report must not miss a native
+            // socket only because nobody looked at /proc a second before. At most one wait.
+            long wait = due - clock.getAsLong();
+            if (wait > 0) {
+                waiter.waitMillis(wait);
+            }
+            passOrNone();
+        }
+    }
+
+    /** Runs a task on the agent's thread after a delay: its scheduler. */
+    public interface Later {
+        void run(Runnable task, long delayMillis);
+    }
+
+    /**
+     * The periodic scan, on the agent's thread, which must not wait a second: candidates left by the pass
+     * are confirmed by one more pass when they are due.
+     */
+    public synchronized void scan(Later later) {
+        long due = passOrNone();
+        if (due != NONE) {
+            try {
+                later.run(this::confirm, Math.max(0, due - clock.getAsLong()));
+            } catch (RejectedExecutionException e) {
+                // the agent is shutting down
+            }
+        }
+    }
+
+    private synchronized void confirm() {
+        passOrNone();
+    }
+
+    private static final long NONE = Long.MAX_VALUE;
+
+    /** One pass; then when the earliest candidate not yet looked for is due, or {@link #NONE}. */
+    private long passOrNone() {
         if (!available) {
-            return;
+            return NONE;
         }
         try {
-            pass();
-            if (!candidates.isEmpty()) {
-                // Settle the candidates now rather than a whole period later: a report must not miss a
-                // native socket only because nobody looked at /proc a second before. At most one wait.
-                long oldest = Long.MAX_VALUE;
-                for (Candidate c : candidates.values()) {
-                    oldest = Math.min(oldest, c.origin().equals(SocketView.BEFORE_AGENT) ? Long.MIN_VALUE : c.firstSeenAt());
-                }
-                long wait = oldest == Long.MIN_VALUE ? 0 : oldest + NATIVE_CONFIRM_MILLIS - clock.getAsLong();
-                if (wait > 0) {
-                    waiter.waitMillis(wait);
-                }
-                pass();
-            }
+            return pass();
         } catch (RuntimeException e) {
-            // what /proc told is incomplete: the next pass tries again
+            return NONE; // what /proc told is incomplete: the next pass tries again
         } finally {
             first = false;
         }
@@ -232,6 +265,7 @@ public final class Reconciler {
 
     private void refresh() {
         try {
+            // A reader's pass: it settles candidates, as one on the reader's thread would.
             reconcile();
         } finally {
             refreshQueued.set(false);
@@ -250,34 +284,53 @@ public final class Reconciler {
      * /proc/self/fd, all four files of /proc/net) would conclude the same, as
      * ReconcilerTest.readingLessConcludesWhatReadingEverythingDoes checks. With 10000 sockets, reading
      * everything costs 250-400 ms here, mostly 10000 links and the kernel writing /proc/net/udp6.
+     * Returns when the earliest candidate not looked for in this pass is due, or {@link #NONE}.
      */
-    private void pass() {
+    private long pass() {
         Listing listing = list();
         if (listing == null) {
-            return;
+            return NONE;
         }
         Set<Long> unknown = unknown(listing);
-        if (!unknown.isEmpty() && !first) {
-            // Under socket churn some socket is nearly always between its system call and its hook, and an
-            // unknown socket costs a reading of all four files (with a busy loop's TIME_WAIT sockets, tens of
-            // milliseconds of the kernel's time). Listed again a moment later, such a socket is known or gone:
-            // only a socket unknown in both listings is one this pass must look for in /proc/net.
+        if (!first && !candidates.keySet().containsAll(unknown)) {
+            // Under socket churn some socket is nearly always between its system call and its hook. Listed
+            // again a moment later, such a socket is known or gone and need not even wait for a confirming pass.
             if (relistAfterMillis > 0) {
                 PARK.waitMillis(relistAfterMillis);
             }
             listing = list();
             if (listing == null) {
-                return;
+                return NONE;
             }
             unknown.retainAll(unknown(listing));
         }
+        // An unknown socket costs a reading of all four files: with a busy loop's TIME_WAIT sockets, a few
+        // hundred milliseconds of the kernel's time. It is looked for only once it is due: a socket whose
+        // thread was descheduled between its system call and its hook is known or gone by then.
+        long seenAt = clock.getAsLong();
+        Map<Long, Candidate> next = new HashMap<>();
+        Set<Long> due = new HashSet<>();
+        long nextDue = NONE;
+        for (Long inode : unknown) {
+            Candidate c = candidates.get(inode);
+            if (c != null && c.dueAt() <= seenAt) {
+                due.add(inode);
+            } else {
+                if (c == null) {
+                    c = new Candidate(first ? SocketView.BEFORE_AGENT : SocketView.NATIVE, seenAt);
+                }
+                nextDue = Math.min(nextDue, c.dueAt());
+            }
+            next.put(inode, c);
+        }
+        candidates = next;
         Set<Long> mine = listing.mine();
         Set<Long> hooked = listing.hooked();
         unix.retainAll(mine);
-        Set<ProcNet.Table> tables = tablesToRead(unknown, mine);
+        Set<ProcNet.Table> tables = tablesToRead(due, mine);
         List<ProcSocket> sockets = source.sockets(tables);
         if (sockets == null) {
-            return;
+            return NONE;
         }
         Map<Long, ProcSocket> held = new HashMap<>();
         collect(sockets, mine, held);
@@ -288,11 +341,12 @@ public final class Reconciler {
             // keeps its fd but leaves /proc/net, and ss, for good).
             List<ProcSocket> again = source.sockets(tables);
             if (again == null) {
-                return;
+                return NONE;
             }
             collect(again, mine, held);
         }
-        rememberUnix(unknown, held);
+        rememberUnix(due, held);
+        candidates.keySet().removeAll(unix);
         long now = clock.getAsLong();
         lastPassAt = now;
         // Complete where it is used: a record is made only for an unknown socket, and then all four were read.
@@ -312,22 +366,16 @@ public final class Reconciler {
                 it.remove();
             }
         }
-        Map<Long, Candidate> unconfirmed = new HashMap<>();
-        for (ProcSocket s : held.values()) {
-            if (hooked.contains(s.inode()) || found.containsKey(s.inode())) {
-                continue;
-            }
-            Candidate c = candidates.get(s.inode());
-            if (c == null) {
-                unconfirmed.put(s.inode(), new Candidate(first ? SocketView.BEFORE_AGENT : SocketView.NATIVE, now));
-            } else if (c.origin().equals(SocketView.BEFORE_AGENT) || now - c.firstSeenAt() >= NATIVE_CONFIRM_MILLIS) {
-                found.put(s.inode(), new Found(record(s, c.origin(), listening.contains(s.localPort()), now),
-                        ProcNet.Table.of(s)));
-            } else {
-                unconfirmed.put(s.inode(), c);
+        // A due socket not listed stays a candidate, looked for at every pass: a native TCP socket not yet
+        // bound, or connected, appears in /proc/net later.
+        for (Long inode : due) {
+            ProcSocket s = held.get(inode);
+            if (s != null) {
+                found.put(inode, new Found(record(s, candidates.remove(inode).origin(),
+                        listening.contains(s.localPort()), now), ProcNet.Table.of(s)));
             }
         }
-        candidates = unconfirmed;
+        return nextDue;
     }
 
     /** One listing of /proc/self/fd: the inodes of this process's sockets, and those the hooks know. */
