@@ -417,8 +417,9 @@ class ReconcilerTest {
                 .containsExactly(tuple(9001, SocketView.AGENT));
     }
 
+    /** A Unix domain socket the JDK holds is looked for in /proc/net/unix, once, and never in the INET files. */
     @Test
-    void withOnlyHookSocketsAndUnixSocketsProcNetIsReadOnce() {
+    void withOnlyHookSocketsAndUnixSocketsNoInetFileIsRead() {
         hookRecord(5, 9000);
         proc.socket(5, 200, tcp(9000, "LISTEN", 0));
         proc.unlisted(3, 50, true);
@@ -429,7 +430,8 @@ class ReconcilerTest {
             reconciler.reconcile();
         }
 
-        assertThat(proc.reads).as("nothing unknown, nothing found: nothing to look up").isEqualTo(1);
+        assertThat(proc.reads).as("readings of the INET files").isZero();
+        assertThat(proc.unixReads).as("readings of /proc/net/unix").isEqualTo(1);
         assertThat(registry.snapshot().open()).extracting(SocketView::origin).containsExactly(SocketView.AGENT);
     }
 
@@ -702,8 +704,10 @@ class ReconcilerTest {
         Runnable onNextListing = () -> { };
         boolean available = true;
         boolean unreadable;
-        /** Readings of /proc/net, of one file or more. */
+        /** Readings of the INET files of /proc/net, one or more at a time. */
         int reads;
+        /** Readings of /proc/net/unix. */
+        int unixReads;
         /** Links of /proc/self/fd read. */
         int links;
         /** The files of /proc/net read, in order: "tcp", "udp6", ... */
@@ -809,6 +813,7 @@ class ReconcilerTest {
 
         @Override
         public Set<Long> unixInodes() {
+            unixReads++;
             return readsEverything ? Set.of() : new HashSet<>(unix);
         }
     }
