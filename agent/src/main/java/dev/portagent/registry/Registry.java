@@ -77,16 +77,9 @@ public final class Registry {
     private final EphemeralRange range;
     private final LongSupplier hookFailures;
 
-    private final LongAdder openCount = new LongAdder();
-    private final LongAdder openEphemeral = new LongAdder();
-    private final LongAdder ephemeralAllocated = new LongAdder();
-    private final LongAdder binds = new LongAdder();
-    private final LongAdder connects = new LongAdder();
-    private final LongAdder accepts = new LongAdder();
-    private final LongAdder closes = new LongAdder();
-    private final LongAdder droppedHistory = new LongAdder();
-    // How many Awaiting entries the open map holds: the digester looks for unanswered ones only when some are.
-    private final LongAdder awaiting = new LongAdder();
+    // Every event's counters. Among them Counts.AWAITING, how many Awaiting entries the open map holds:
+    // the digester looks for unanswered ones only when some are.
+    private final Counts counts = new Counts();
     private volatile JdkSockets os;
     private long unansweredCheckedAt;
     private final java.util.concurrent.atomic.AtomicLong historySeq = new java.util.concurrent.atomic.AtomicLong();
@@ -178,14 +171,14 @@ public final class Registry {
         // Counted once per entry even if two threads raced on the fd: a count that never returned to
         // zero would have the digester scan the open map on every pass.
         if (!(open.put(fd, a) instanceof Awaiting)) {
-            awaiting.increment();
+            counts.add(counts.stripe(), Counts.AWAITING, 1);
         }
     }
 
     /** A shown record that waits for the JDK's answer; false when it is no longer open (closed meanwhile). */
     boolean await(FileDescriptor fd, SocketRecord shown, Awaiting a) {
         if (open.replace(fd, shown, a)) {
-            awaiting.increment();
+            counts.add(counts.stripe(), Counts.AWAITING, 1);
             return true;
         }
         return false;
@@ -211,7 +204,7 @@ public final class Registry {
             r.peer(r.remoteAddress, r.remotePort);
         }
         if (open.replace(fd, a, r)) {
-            awaiting.decrement();
+            counts.add(counts.stripe(), Counts.AWAITING, -1);
             if (!a.shown) {
                 count(r);
             }
@@ -219,20 +212,21 @@ public final class Registry {
     }
 
     private void count(SocketRecord r) {
-        openCount.increment();
+        int stripe = counts.stripe();
+        counts.add(stripe, Counts.OPEN, 1);
         // The event counters count what the hooks saw; a socket found in /proc was not a bind we saw.
         if (SocketView.AGENT.equals(r.origin)) {
-            switch (r.role) {
-                case CONNECT -> connects.increment();
-                case ACCEPT -> accepts.increment();
-                default -> binds.increment();
-            }
+            counts.add(stripe, switch (r.role) {
+                case CONNECT -> Counts.CONNECTS;
+                case ACCEPT -> Counts.ACCEPTS;
+                default -> Counts.BINDS;
+            }, 1);
             if (r.ephemeral) {
-                ephemeralAllocated.increment();
+                counts.add(stripe, Counts.EPHEMERAL_ALLOCATED, 1);
             }
         }
         if (r.ephemeral) {
-            openEphemeral.increment();
+            counts.add(stripe, Counts.OPEN_EPHEMERAL, 1);
         }
         connectionOpened(r);
         if (!digestEveryOpen && !needsDigest(r)) {
@@ -318,7 +312,7 @@ public final class Registry {
 
     /** A bound socket connected (TCP bind-then-connect, or UDP): no new port. */
     void connectedBound(SocketRecord r) {
-        connects.increment();
+        counts.add(counts.stripe(), Counts.CONNECTS, 1);
         connectionOpened(r);
     }
 
@@ -372,8 +366,9 @@ public final class Registry {
 
     void closed(FileDescriptor fd, long now, String error) {
         Object v = open.remove(fd);
+        int stripe = counts.stripe();
         if (v instanceof Awaiting) {
-            awaiting.decrement();
+            counts.add(stripe, Counts.AWAITING, -1);
             // Closed before the JDK read its address: a new socket's port was never known, and it leaves
             // no trace (like one closed before its bind); a shown one closes as it was.
             Awaiting a = (Awaiting) v;
@@ -383,15 +378,15 @@ public final class Registry {
             SocketRecord r = (SocketRecord) v;
             r.error = error;
             r.closedAt = now;
-            openCount.decrement();
+            counts.add(stripe, Counts.OPEN, -1);
             if (r.ephemeral) {
-                openEphemeral.decrement();
+                counts.add(stripe, Counts.OPEN_EPHEMERAL, -1);
             }
             // Like binds and connects, closes count what the hooks saw.
             if (SocketView.AGENT.equals(r.origin)) {
-                closes.increment();
+                counts.add(stripe, Counts.CLOSES, 1);
             }
-            remember(r);
+            remember(r, stripe);
             connectionEnded(r, false);
             RegistryObserver o = observer;
             if (o != null && hearsOfClose(o, r)) {
@@ -418,9 +413,10 @@ public final class Registry {
         Object v = open.remove(key);
         if (v instanceof SocketRecord) {
             SocketRecord r = (SocketRecord) v;
-            openCount.decrement();
+            int stripe = counts.stripe();
+            counts.add(stripe, Counts.OPEN, -1);
             if (r.ephemeral) {
-                openEphemeral.decrement();
+                counts.add(stripe, Counts.OPEN_EPHEMERAL, -1);
             }
             connectionEnded(r, true);
         }
@@ -431,15 +427,15 @@ public final class Registry {
         reconcileIfOlderThan = reconcileIfOlderThanMillis;
     }
 
-    private void remember(SocketRecord r) {
+    private void remember(SocketRecord r, int stripe) {
         int capacity = history.length();
         if (capacity == 0) {
-            droppedHistory.increment();
+            counts.add(stripe, Counts.DROPPED_HISTORY, 1);
             return;
         }
         int slot = (int) Math.floorMod(historySeq.getAndIncrement(), (long) capacity);
         if (history.getAndSet(slot, r) != null) {
-            droppedHistory.increment();
+            counts.add(stripe, Counts.DROPPED_HISTORY, 1);
         }
     }
 
@@ -469,7 +465,7 @@ public final class Registry {
      */
     private void settleUnanswered(long graceMillis) {
         JdkSockets o = os;
-        if (o == null || awaiting.sum() == 0) {
+        if (o == null || counts.sum(Counts.AWAITING) == 0) {
             return;
         }
         long now = System.currentTimeMillis();
@@ -590,8 +586,10 @@ public final class Registry {
     }
 
     public Snapshot.Counters counters() {
-        return new Snapshot.Counters(openCount.sum(), openEphemeral.sum(), ephemeralAllocated.sum(), binds.sum(),
-                connects.sum(), accepts.sum(), closes.sum(), droppedHistory.sum(), hookFailures.getAsLong());
+        return new Snapshot.Counters(counts.sum(Counts.OPEN), counts.sum(Counts.OPEN_EPHEMERAL),
+                counts.sum(Counts.EPHEMERAL_ALLOCATED), counts.sum(Counts.BINDS), counts.sum(Counts.CONNECTS),
+                counts.sum(Counts.ACCEPTS), counts.sum(Counts.CLOSES), counts.sum(Counts.DROPPED_HISTORY),
+                hookFailures.getAsLong());
     }
 
     /**
