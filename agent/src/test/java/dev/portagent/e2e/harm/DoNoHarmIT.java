@@ -50,7 +50,10 @@ class DoNoHarmIT {
         JsonNode written = Reports.read(report);
         assertThat(Reports.warningTypes(written)).as("the hooks ran and failed: %s", written.get("warnings"))
                 .containsExactly("AGENT_ERROR");
-        assertThat(Reports.sockets(written)).isEmpty();
+        // The hooks recorded nothing. A /proc scan that ran while the application's sockets were open (the
+        // one at start-up runs beside main) reports them as it should: sockets no hook saw.
+        assertThat(Reports.sockets(written)).as("records the hooks made")
+                .noneMatch(s -> s.get("origin").asText().equals("agent"));
     }
 
     /**
