@@ -462,11 +462,12 @@ public final class Reconciler {
         return false;
     }
 
-    // A due socket may be a Unix domain socket, which it then stays: the JDK holds some for a while (JDK 25
-    // held one for some seconds in a busy TCP loop, unknown to the hooks). /proc/net/unix is looked at first: it is
-    // small, where the INET files of a busy process hold its TIME_WAIT sockets (seconds of the kernel's time
-    // to read with 100000 of them). Others not listed anywhere (a TCP socket bound but neither listening nor
-    // connected, one not bound yet) are looked for again at the next pass: they may be listed then.
+    // A due socket may be a Unix domain socket, which it then stays: the JDK holds one of its own, the end of
+    // the socketpair sun.nio.ch keeps for its pre-close dup2 (JDK 25 makes it late, under load). /proc/net/unix
+    // is looked at first: it is small, where the INET files of a busy process hold its TIME_WAIT sockets
+    // (seconds of the kernel's time in a busy TCP loop). Others not listed anywhere (a TCP socket bound but
+    // neither listening nor connected, one not bound yet) are looked for again at the next pass: they may be
+    // listed then.
     private void setAsideUnix(Set<Long> due) {
         Set<Long> unixInodes = due.isEmpty() ? null : source.unixInodes();
         if (unixInodes != null) {
