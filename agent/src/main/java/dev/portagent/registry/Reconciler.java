@@ -292,9 +292,11 @@ public final class Reconciler {
             return NONE;
         }
         Set<Long> unknown = unknown(listing);
-        if (!first && !candidates.keySet().containsAll(unknown)) {
+        if (!first && !unknown.isEmpty()) {
             // Under socket churn some socket is nearly always between its system call and its hook. Listed
             // again a moment later, such a socket is known or gone and need not even wait for a confirming pass.
+            // Candidates too: one found by the pass at install is due at the next, at once, and may have been
+            // a socket the application opened a moment before its hook ran.
             if (relistAfterMillis > 0) {
                 PARK.waitMillis(relistAfterMillis);
             }

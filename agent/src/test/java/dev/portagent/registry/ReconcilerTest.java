@@ -367,8 +367,8 @@ class ReconcilerTest {
         now += 1000;
         reconciler.reconcile();
 
-        // Twice in the pass that first finds it unknown (listed, then listed again), once in the one that confirms it.
-        assertThat(proc.links).as("a number no open record has is read again").isEqualTo(4);
+        // Twice in each of the two passes that find it unknown: listed, then listed again.
+        assertThat(proc.links).as("a number no open record has is read again").isEqualTo(5);
         assertThat(registry.snapshot().open()).extracting(SocketView::localPort, SocketView::origin)
                 .containsExactly(tuple(44000, SocketView.NATIVE));
     }
@@ -386,8 +386,8 @@ class ReconcilerTest {
         now += 1000;
         reconciler.reconcile();
 
-        assertThat(proc.links).as("5 and 6, then 5 alone: listed again, and in the pass that confirms the native socket")
-                .isEqualTo(5);
+        assertThat(proc.links).as("5 and 6, then 5 alone: listed again, and twice in the pass that confirms the native socket")
+                .isEqualTo(6);
         assertThat(registry.snapshot().open()).extracting(SocketView::localPort, SocketView::origin)
                 .containsExactlyInAnyOrder(tuple(9000, SocketView.AGENT), tuple(44000, SocketView.NATIVE));
     }
