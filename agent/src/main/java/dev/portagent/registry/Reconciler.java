@@ -127,6 +127,8 @@ public final class Reconciler {
 
     // Inodes passes found unknown in /proc/self/fd, with the origin they get once confirmed.
     private Map<Long, Candidate> candidates = new HashMap<>();
+    // What a pass returns when no candidate waits to be looked for.
+    private static final long NONE = Long.MAX_VALUE;
     private boolean first = true;
     // Volatile: readers look at it without the lock, so that none waits for a pass another thread runs.
     private volatile long lastPassAt = Long.MIN_VALUE / 2;
@@ -228,8 +230,6 @@ public final class Reconciler {
         passOrNone();
     }
 
-    private static final long NONE = Long.MAX_VALUE;
-
     /** One pass; then when the earliest candidate not yet looked for is due, or {@link #NONE}. */
     private long passOrNone() {
         if (!available) {
@@ -306,9 +306,9 @@ public final class Reconciler {
             }
             unknown.retainAll(unknown(listing));
         }
-        // An unknown socket costs a reading of all four files: with a busy loop's TIME_WAIT sockets, a few
-        // hundred milliseconds of the kernel's time. It is looked for only once it is due: a socket whose
-        // thread was descheduled between its system call and its hook is known or gone by then.
+        // Looking for an unknown socket costs readings of /proc/net (of the INET files, with a busy loop's
+        // TIME_WAIT sockets, up to seconds of the kernel's time). It is looked for only once it is due: a
+        // socket whose thread was descheduled between its system call and its hook is known or gone by then.
         long seenAt = clock.getAsLong();
         Map<Long, Candidate> next = new HashMap<>();
         Set<Long> due = new HashSet<>();
