@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -615,18 +616,16 @@ public final class Registry {
         // What a snapshot shows is complete: no socket is left waiting for the JDK's answer.
         digest(0);
         long now = System.currentTimeMillis();
-        List<SocketView> openViews = new ArrayList<>();
-        Map<String, long[]> openBySite = new LinkedHashMap<>();
+        // The counters before the table: a close removes its record before it counts, so a close the counters
+        // count is not in the open map read after them. Read the other way round, a socket closed in between
+        // was shown open beside a summary that counted its close (ConcurrencyIT on JDK 25, under load).
+        Snapshot.Counters counters = counters();
+        List<SocketRecord> openRecords = new ArrayList<>();
         for (Object v : open.values()) {
             if (v instanceof SocketRecord) {
-                SocketView view = view((SocketRecord) v);
-                if (view.open()) {
-                    openViews.add(view);
-                    openBySite.computeIfAbsent(view.site() == null ? UNKNOWN_SITE : view.site(), s -> new long[1])[0]++;
-                }
+                openRecords.add((SocketRecord) v);
             }
         }
-        openViews.sort(Comparator.comparingLong(SocketView::id));
         List<SocketView> closedViews = new ArrayList<>();
         for (int i = 0; i < history.length(); i++) {
             SocketRecord r = history.get(i);
@@ -634,6 +633,25 @@ public final class Registry {
                 closedViews.add(view(r));
             }
         }
+        // Viewed after the history was read: one still open then was not in it. One that closed meanwhile may be.
+        List<SocketView> openViews = new ArrayList<>();
+        List<SocketView> closedMeanwhile = new ArrayList<>();
+        Map<String, long[]> openBySite = new LinkedHashMap<>();
+        for (SocketRecord r : openRecords) {
+            SocketView view = view(r);
+            if (view.open()) {
+                openViews.add(view);
+                openBySite.computeIfAbsent(view.site() == null ? UNKNOWN_SITE : view.site(), s -> new long[1])[0]++;
+            } else {
+                closedMeanwhile.add(view);
+            }
+        }
+        if (!closedMeanwhile.isEmpty()) {
+            Set<Long> inHistory = new HashSet<>();
+            closedViews.forEach(v -> inHistory.add(v.id()));
+            closedMeanwhile.stream().filter(v -> !inHistory.contains(v.id())).forEach(closedViews::add);
+        }
+        openViews.sort(Comparator.comparingLong(SocketView::id));
         closedViews.sort(Comparator.comparingLong(SocketView::id));
         List<SiteView> siteViews = new ArrayList<>();
         sites.forEach((site, c) -> {
@@ -650,7 +668,7 @@ public final class Registry {
             warningList.add(new Warning(Warning.AGENT_ERROR, failures
                     + " socket events could not be recorded because of an error inside portagent; the application was not affected", 0));
         }
-        return new Snapshot(now, range, counters(), List.copyOf(openViews), List.copyOf(closedViews),
+        return new Snapshot(now, range, counters, List.copyOf(openViews), List.copyOf(closedViews),
                 List.copyOf(siteViews), List.copyOf(warningList));
     }
 

@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A point-in-time copy of the registry. Counters and lists are read in one pass and may differ by
- * the sockets opened during that pass, never by more.
+ * A copy of the registry, read in one pass without stopping the sockets: the counters first, then the open
+ * sockets and the closed history. A close the counters count is never shown open, and each socket is shown
+ * once; the lists may be newer than the counters by the sockets opened and closed during the pass.
  */
 public record Snapshot(long takenAt, EphemeralRange ephemeralRange, Counters counters, List<SocketView> open,
                        List<SocketView> closed, List<SiteView> sites, List<Warning> warnings) {

@@ -119,7 +119,7 @@ class PortsMBeanIT {
     }
 
     private static void described(MBeanInfo info) {
-        assertThat(info.getDescription()).contains("point-in-time");
+        assertThat(info.getDescription()).contains("a counted close is never shown open");
         for (MBeanAttributeInfo a : info.getAttributes()) {
             assertThat(a.getDescription()).as(a.getName()).hasSizeGreaterThan(20);
         }

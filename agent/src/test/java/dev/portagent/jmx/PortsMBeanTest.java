@@ -80,7 +80,7 @@ class PortsMBeanTest {
     void everyAttributeOperationAndParameterIsDescribedWithOpenTypesAndRealNames() throws Exception {
         register("");
         MBeanInfo info = server.getMBeanInfo(name);
-        assertThat(info.getDescription()).contains("point-in-time");
+        assertThat(info.getDescription()).contains("a counted close is never shown open");
         assertThat(Arrays.stream(info.getAttributes()).map(MBeanAttributeInfo::getName)).containsExactlyElementsOf(ATTRIBUTES);
         for (MBeanAttributeInfo a : info.getAttributes()) {
             assertThat(a).isInstanceOf(OpenMBeanAttributeInfo.class);
