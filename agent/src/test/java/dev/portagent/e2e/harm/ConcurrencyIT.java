@@ -54,6 +54,9 @@ class ConcurrencyIT {
                 assertThat(Reports.summary(written, "connects")).isEqualTo(connects);
                 assertThat(Reports.summary(written, "accepts")).isEqualTo(accepts);
                 assertThat(Reports.summary(written, "closed")).isEqualTo(closed);
+                // Read while sockets closed, the open table and the history must not both list one.
+                assertThat(Reports.sockets(written).stream().map(s -> s.get("id").asLong()))
+                        .as("each socket listed once").doesNotHaveDuplicates();
                 Set<Port> open = new TreeSet<>();
                 Reports.sockets(written).stream().filter(s -> s.get("state").asText().equals("open"))
                         .forEach(s -> open.add(new Port(s.get("protocol").asText(), s.get("localPort").asInt())));
