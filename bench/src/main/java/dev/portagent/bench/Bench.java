@@ -15,7 +15,7 @@ import java.util.Set;
  * Runs the benchmarks of issue 7 and prints their results as Markdown on stdout (progress on stderr).
  *
  * <pre>
- * java -jar bench/target/bench.jar [all|socket|startup|memory|jmx|cpu]... [--quick] [--runs N]
+ * java -jar bench/target/bench.jar [all|socket|startup|memory|jmx|cpu|hooks]... [--quick] [--runs N]
  *      [--agent [LABEL=]agent/target/portagent.jar]... [--java /path/to/bin/java]...
  * </pre>
  *
@@ -65,18 +65,18 @@ public final class Bench {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--agent" -> agents.add(agent(args[++i]));
                 case "--java" -> javas.add(Path.of(args[++i]).toAbsolutePath());
-                case "all" -> which.addAll(List.of("socket", "startup", "memory", "jmx", "cpu"));
-                case "socket", "startup", "memory", "jmx", "cpu" -> which.add(args[i]);
+                case "all" -> which.addAll(List.of("socket", "startup", "memory", "jmx", "cpu", "hooks"));
+                case "socket", "startup", "memory", "jmx", "cpu", "hooks" -> which.add(args[i]);
                 default -> {
                     System.err.println("unknown argument " + args[i]
-                            + "; usage: bench.jar [all|socket|startup|memory|jmx|cpu]... [--quick] [--runs N]"
+                            + "; usage: bench.jar [all|socket|startup|memory|jmx|cpu|hooks]... [--quick] [--runs N]"
                             + " [--agent [LABEL=]PATH]... [--java PATH]...");
                     System.exit(2);
                 }
             }
         }
         if (which.isEmpty()) {
-            which.addAll(List.of("socket", "startup", "memory", "jmx", "cpu"));
+            which.addAll(List.of("socket", "startup", "memory", "jmx", "cpu", "hooks"));
         }
         if (javas.isEmpty()) {
             javas.add(Path.of(System.getProperty("java.home"), "bin", "java"));
@@ -108,6 +108,7 @@ public final class Bench {
                     case "memory" -> MemoryBench.run(setup, java);
                     case "jmx" -> JmxBench.run(setup, java);
                     case "cpu" -> CpuBench.run(setup, java);
+                    case "hooks" -> HookBench.run(setup, java);
                     default -> throw new AssertionError(name);
                 }
                 out.flush();

@@ -44,13 +44,19 @@ final class Child {
      */
     Child(Path java, String agentArg, List<String> jvmOptions, Path classpath, String mainClass, List<String> args,
           Map<String, String> env) {
+        this(java, agentArg, jvmOptions, classpath.toString(), mainClass, args, env);
+    }
+
+    /** @param classpath a class path: entries joined by {@link java.io.File#pathSeparator} */
+    Child(Path java, String agentArg, List<String> jvmOptions, String classpath, String mainClass, List<String> args,
+          Map<String, String> env) {
         command.add(java.toString());
         if (agentArg != null) {
             command.add(agentArg);
         }
         command.addAll(jvmOptions);
         command.add("-cp");
-        command.add(classpath.toString());
+        command.add(classpath);
         command.add(mainClass);
         command.addAll(args);
         this.env = env;

@@ -42,7 +42,11 @@ final class SocketBench {
 
     /** {@code -Dportagent.bench.workload=4 threads}: only the workloads whose name contains it. */
     static boolean chosen(Workload w) {
-        return w.name().contains(System.getProperty("portagent.bench.workload", ""));
+        return chosen(w.name());
+    }
+
+    static boolean chosen(String workload) {
+        return workload.contains(System.getProperty("portagent.bench.workload", ""));
     }
 
     /**

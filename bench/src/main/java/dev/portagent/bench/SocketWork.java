@@ -37,12 +37,21 @@ public final class SocketWork {
         void run() throws IOException;
     }
 
+    /** The first five arguments of this loop and of {@link HookWork}'s. */
+    record Loop(String kind, int threads, long warmupMillis, int batches, int rounds) {
+        static Loop of(String[] args) {
+            return new Loop(args[0], Integer.parseInt(args[1]), Long.parseLong(args[2]), Integer.parseInt(args[3]),
+                    Integer.parseInt(args[4]));
+        }
+    }
+
     public static void main(String[] args) throws Exception {
-        String kind = args[0];
-        int threads = Integer.parseInt(args[1]);
-        long warmupMillis = Long.parseLong(args[2]);
-        int batches = Integer.parseInt(args[3]);
-        int rounds = Integer.parseInt(args[4]);
+        Loop loop = Loop.of(args);
+        String kind = loop.kind();
+        int threads = loop.threads();
+        long warmupMillis = loop.warmupMillis();
+        int batches = loop.batches();
+        int rounds = loop.rounds();
 
         List<Round> perThread = new ArrayList<>();
         List<AutoCloseable> resources = new ArrayList<>();

@@ -37,6 +37,15 @@ final class Stats {
         return ratios;
     }
 
+    /** Side by side (same index): each value less its baseline. */
+    static List<Double> differences(List<Double> values, List<Double> baseline) {
+        List<Double> differences = new ArrayList<>();
+        for (int i = 0; i < Math.min(values.size(), baseline.size()); i++) {
+            differences.add(values.get(i) - baseline.get(i));
+        }
+        return differences;
+    }
+
     /** "1.023 (0.991-1.051)": the median ratio and the interquartile range of the pairwise ratios. */
     static String ratio(List<Double> ratios) {
         return String.format(Locale.ROOT, "%.3f (%.3f-%.3f)", median(ratios), quantile(ratios, 0.25),
