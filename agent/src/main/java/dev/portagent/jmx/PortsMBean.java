@@ -52,11 +52,12 @@ import javax.management.openmbean.SimpleType;
  * The MBean {@code dev.portagent:type=Ports}: the live table of ports, counters, and notifications.
  *
  * <p>Snapshot semantics: every read is one snapshot of the registry, taken in one pass without stopping
- * the application's sockets (see {@link dev.portagent.registry.Snapshot}: a close the counters count is never
- * shown open, each socket is shown once). One {@code getAttribute} reads one snapshot; one
+ * the application's sockets (see {@link dev.portagent.registry.Snapshot}: a close the counters count is
+ * never shown open, each socket is shown once). One {@code getAttribute} reads one snapshot; one
  * {@code getAttributes} call (JConsole's and the Prometheus JMX exporter's way of reading) reads all its
- * attributes from the same snapshot, so Table, OpenSockets, LeftOut and the counters of that call agree with
- * each other. Two calls may differ by the sockets opened and closed in between. Values are copies: nothing a client holds changes.
+ * attributes from the same snapshot, so Table, OpenSockets, LeftOut and the counters of that call agree
+ * with each other. Two calls may differ by the sockets opened and closed in between. Values are copies:
+ * nothing a client holds changes.
  * Sockets the hooks record are shown as they are at the read; sockets found in /proc (opened before
  * portagent was loaded, or outside java.net and java.nio) as the last /proc scan found them, at most
  * {@link Reconciler#STALE_MILLIS} ms ago: a read more than a second after the last
