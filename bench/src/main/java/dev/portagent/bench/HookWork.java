@@ -81,10 +81,7 @@ public final class HookWork {
 
     public static void main(String[] args) throws Exception {
         SocketWork.Loop loop = SocketWork.Loop.of(args);
-        String kind = loop.kind();
         int threads = loop.threads();
-        long warmupMillis = loop.warmupMillis();
-        int batches = loop.batches();
         int rounds = loop.rounds();
         boolean hooks = !(args.length > 5 && args[5].equals("-"));
         AgentOptions options = AgentOptions.parse(args.length > 5 && hooks ? args[5] : "", Map.of(), Map.of());
@@ -99,18 +96,18 @@ public final class HookWork {
             InetSocketAddress listener = new InetSocketAddress(LOOPBACK, 20000 + t);
             Sink sink = new Sink();
             Recorder r = hooks ? recorder : null;
-            perThread[t] = kind.equals("tcp") ? i -> tcpRound(r, listener, sink, i) : i -> udpRound(r, sink, i);
+            perThread[t] = loop.kind().equals("tcp") ? i -> tcpRound(r, listener, sink, i) : i -> udpRound(r, sink, i);
         }
 
-        long until = System.nanoTime() + warmupMillis * 1_000_000;
+        long until = System.nanoTime() + loop.warmupMillis() * 1_000_000;
         while (System.nanoTime() < until) {
             runAll(perThread, rounds / 10, registry);
         }
-        System.out.println("warmup " + warmupMillis);
+        System.out.println("warmup " + loop.warmupMillis());
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         StringBuilder out = new StringBuilder();
-        for (int b = 0; b < batches; b++) {
+        for (int b = 0; b < loop.batches(); b++) {
             long cpu0 = os.getProcessCpuTime();
             runAll(perThread, rounds, registry);
             out.append("cpu ").append((os.getProcessCpuTime() - cpu0) / ((double) rounds * threads)).append('\n');
@@ -119,7 +116,8 @@ public final class HookWork {
         System.out.flush();
     }
 
-    // The agent's thread would digest what the hooks queued (sampled stacks); here it is done between batches.
+    // The agent's thread would digest what the hooks queued (sampled stacks); here the batch does it at its end,
+    // inside its measurement.
     private static void runAll(Round[] perThread, int rounds, Registry registry) throws Exception {
         CyclicBarrier start = new CyclicBarrier(perThread.length);
         Thread[] threads = new Thread[perThread.length];
