@@ -39,7 +39,7 @@ final class HookBench {
                 + " each child's median less that of the child without hooks beside it, median of those; share: over the"
                 + " bare loop's CPU per round, median of side-by-side shares)");
         setup.out().println();
-        setup.out().println("| workload | agent | bare loop CPU µs | hooks default ns | share | hooks stack=0 ns | share | load avg |");
+        setup.out().println("| workload | agent | bare loop CPU µs | hooks default ns (children) | share | hooks stack=0 ns (children) | share | load avg |");
         setup.out().println("|---|---|---|---|---|---|---|---|");
         for (Workload w : WORKLOADS) {
             if (!SocketBench.chosen(w.name())) {
@@ -77,7 +77,10 @@ final class HookBench {
                 List<Double> none = hooks.get(agent.label() + NO_HOOKS);
                 for (String options : OPTIONS) {
                     List<Double> ns = Stats.differences(hooks.get(agent.label() + options), none);
-                    row.append(' ').append(Stats.fixed(Stats.median(ns), 0)).append(" | ")
+                    // With a handful of children the whole spread, not quartiles: it is as large as most differences.
+                    row.append(' ').append(Stats.fixed(Stats.median(ns), 0)).append(" (")
+                            .append(Stats.fixed(Stats.quantile(ns, 0), 0)).append('-')
+                            .append(Stats.fixed(Stats.quantile(ns, 1), 0)).append(") | ")
                             .append(Stats.fixed(100 * Stats.median(Stats.ratios(ns, loop)), 2)).append(" % |");
                 }
                 setup.out().println(row.append(' ').append(load).append(" |"));
