@@ -109,6 +109,29 @@ public final class PortHooks {
         }
     }
 
+    public static void udpBindStarts() {
+        PortListener l = listener;
+        if (l != null) {
+            try {
+                l.udpBindStarts();
+            } catch (Throwable t) {
+                failed(t);
+            }
+        }
+    }
+
+    public static void udpBound(ProtocolFamily family, FileDescriptor fd, SocketAddress requested,
+                                InetSocketAddress local) {
+        PortListener l = listener;
+        if (l != null && fd != null) {
+            try {
+                l.udpBound(family, fd, requested, local);
+            } catch (Throwable t) {
+                failed(t);
+            }
+        }
+    }
+
     public static void accepted(ProtocolFamily family, FileDescriptor fd, SocketAddress local, SocketAddress remote) {
         PortListener l = listener;
         // Unix domain channels are accepted through the same constructor; only INET ports count.

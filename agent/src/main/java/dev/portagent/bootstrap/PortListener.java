@@ -4,6 +4,7 @@ import java.io.FileDescriptor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
+import java.net.SocketAddress;
 
 /**
  * What the hooks in java.base report to. Lives in the boot class loader with {@link PortHooks}, so it
@@ -38,6 +39,18 @@ public interface PortListener {
     void localAddress(FileDescriptor fd, InetSocketAddress local);
 
     void disconnected(FileDescriptor fd);
+
+    /**
+     * A UDP socket's bind begins (DatagramChannelImpl.bindInternal, JDK 17 and 25): until {@link #udpBound}
+     * on this thread, its Net.bind and Net.localAddress are that bind's, which {@link #udpBound} records.
+     */
+    void udpBindStarts();
+
+    /**
+     * The bind of {@link #udpBindStarts} ended. {@code local} is what the JDK's own Net.localAddress answered,
+     * null when the bind or that answer failed; {@code requested} what the code asked for (null: any port).
+     */
+    void udpBound(ProtocolFamily family, FileDescriptor fd, SocketAddress requested, InetSocketAddress local);
 
     /** {@code local} may be null when the JDK could not tell; the recorder then asks the OS. */
     void accepted(ProtocolFamily family, FileDescriptor fd, InetSocketAddress local, InetSocketAddress remote);

@@ -5,6 +5,7 @@ import java.io.FileDescriptor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
+import java.net.SocketAddress;
 
 /**
  * A test hook, never an option: with {@code -Dportagent.testHook.failRecorder=exception} (or
@@ -84,6 +85,16 @@ final class FailingListener implements PortListener {
 
     @Override
     public void closed(FileDescriptor fd) {
+        throw fail();
+    }
+
+    @Override
+    public void udpBindStarts() {
+        throw fail();
+    }
+
+    @Override
+    public void udpBound(ProtocolFamily family, FileDescriptor fd, SocketAddress requested, InetSocketAddress local) {
         throw fail();
     }
 }

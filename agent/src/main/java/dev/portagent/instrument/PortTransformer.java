@@ -70,7 +70,10 @@ public final class PortTransformer implements ClassFileTransformer {
                             .on(isConstructor().and(takesArguments(3)).and(takesArgument(1, FileDescriptor.class))
                                     .and(takesArgument(2, InetSocketAddress.class)));
                 case "sun/nio/ch/DatagramChannelImpl":
-                    return Advice.to(Hooks.DatagramDisconnectAdvice.class).on(named("disconnect").and(takesArguments(0)));
+                    return new AsmVisitorWrapper.Compound(
+                            Advice.to(Hooks.DatagramDisconnectAdvice.class).on(named("disconnect").and(takesArguments(0))),
+                            Advice.to(Hooks.DatagramBindAdvice.class).on(named("bindInternal")
+                                    .and(takesArguments(SocketAddress.class))));
                 case "sun/nio/ch/SocketDispatcher":
                 case "sun/nio/ch/DatagramDispatcher":
                 case "sun/nio/ch/UnixDispatcher":

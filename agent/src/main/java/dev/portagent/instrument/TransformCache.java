@@ -80,6 +80,7 @@ public final class TransformCache {
         "dev/portagent/instrument/Hooks$SocketChannelAcceptedAdvice.class",
         "dev/portagent/instrument/Hooks$AsyncAcceptedAdvice.class",
         "dev/portagent/instrument/Hooks$DatagramDisconnectAdvice.class",
+        "dev/portagent/instrument/Hooks$DatagramBindAdvice.class",
         "dev/portagent/instrument/Hooks$CloseAdvice.class",
         "dev/portagent/bootstrap/PortHooks.class",
     };

@@ -5,6 +5,7 @@ import java.io.FileDescriptor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 
 /**
@@ -23,14 +24,30 @@ public final class Recorder implements PortListener {
     private final StackBudget stackBudget;
     private final Stacks.Stack notSampled;
     private final boolean recordAccepted;
-    // NioSocketImpl.accept reads the accepted socket's local address before the accept hook sees the
-    // socket: the thread's last answer for a socket not known yet waits here for it. Not
-    // ThreadLocal.withInitial: no lambda in a class that loads in premain.
-    private final ThreadLocal<LastAnswer> lastAnswer = new ThreadLocal<>();
+    // Not ThreadLocal.withInitial: no lambda in a class that loads in premain.
+    private final ThreadLocal<PerThread> perThread = new ThreadLocal<>();
 
-    private static final class LastAnswer {
-        FileDescriptor fd;
-        InetSocketAddress local;
+    private static final class PerThread {
+        // NioSocketImpl.accept reads the accepted socket's local address before the accept hook sees the
+        // socket: the thread's last answer for a socket not known yet waits here for it.
+        FileDescriptor answeredFd;
+        InetSocketAddress answer;
+        // Inside DatagramChannelImpl.bindInternal, whose exit records the bind (udpBound).
+        boolean inUdpBind;
+    }
+
+    private PerThread perThread() {
+        PerThread t = perThread.get();
+        if (t == null) {
+            t = new PerThread();
+            perThread.set(t);
+        }
+        return t;
+    }
+
+    private boolean inUdpBind() {
+        PerThread t = perThread.get();
+        return t != null && t.inUdpBind;
     }
 
     /** {@code stackRate}: stacks taken per second at most, 0 for every socket's (see {@link StackBudget}). */
@@ -51,6 +68,9 @@ public final class Recorder implements PortListener {
 
     @Override
     public void bound(ProtocolFamily family, FileDescriptor fd, InetAddress requestedAddress, int requestedPort) {
+        if (inUdpBind()) {
+            return;
+        }
         Object known = known(fd);
         if (known instanceof SocketRecord) {
             // A re-bind of a socket we know: the JDK restores a UDP port lost by disconnect() this way.
@@ -71,6 +91,9 @@ public final class Recorder implements PortListener {
 
     @Override
     public void boundToAnyPort(ProtocolFamily family, FileDescriptor fd, InetAddress requestedAddress) {
+        if (inUdpBind()) {
+            return;
+        }
         Object known = known(fd);
         if (known instanceof SocketRecord) {
             return; // as in bound()
@@ -132,18 +155,46 @@ public final class Recorder implements PortListener {
 
     @Override
     public void localAddress(FileDescriptor fd, InetSocketAddress local) {
+        if (inUdpBind()) {
+            return;
+        }
         Object known = registry.get(fd);
         if (known instanceof Registry.Awaiting) {
             registry.answered(fd, (Registry.Awaiting) known, local);
         } else if (known == null && recordAccepted) {
-            LastAnswer last = lastAnswer.get();
-            if (last == null) {
-                last = new LastAnswer();
-                lastAnswer.set(last);
-            }
-            last.fd = fd;
-            last.local = local;
+            PerThread t = perThread();
+            t.answeredFd = fd;
+            t.answer = local;
         }
+    }
+
+    @Override
+    public void udpBindStarts() {
+        perThread().inUdpBind = true;
+    }
+
+    /**
+     * One record for the bind, from what the JDK answered, in place of the socket's pending entry: if a close
+     * took that entry meanwhile, or the socket was created before the agent, nothing is recorded, as when a
+     * hook finds no pending socket.
+     */
+    @Override
+    public void udpBound(ProtocolFamily family, FileDescriptor fd, SocketAddress requested, InetSocketAddress local) {
+        // First: whatever fails below, this thread's next binds must be seen.
+        PerThread t = perThread.get();
+        if (t != null) {
+            t.inUdpBind = false;
+        }
+        if (local == null) {
+            // The bind failed, or the JDK's answer after it did: the OS says whether the socket has a port.
+            local = jdk.localAddress(fd);
+            if (local == null || local.getPort() == 0) {
+                return;
+            }
+        }
+        int requestedPort = requested instanceof InetSocketAddress ? ((InetSocketAddress) requested).getPort() : 0;
+        registry.openedInPlaceOf(fd, Registry.Pending.UDP, record(true, family, SocketRecord.Role.BIND,
+                local.getAddress(), local.getPort(), requestedPort, requestedPort == 0));
     }
 
     /**
@@ -207,12 +258,12 @@ public final class Recorder implements PortListener {
         FileDescriptor fd = jdk.implFd(socketImpl);
         InetSocketAddress remote = jdk.implRemote(socketImpl);
         if (fd != null && remote != null) {
-            LastAnswer last = lastAnswer.get();
+            PerThread t = perThread.get();
             InetSocketAddress local = null;
-            if (last != null && last.fd == fd) {
-                local = last.local;
-                last.fd = null;
-                last.local = null;
+            if (t != null && t.answeredFd == fd) {
+                local = t.answer;
+                t.answeredFd = null;
+                t.answer = null;
             }
             accepted(null, fd, local, remote);
         }

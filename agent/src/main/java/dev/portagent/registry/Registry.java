@@ -162,6 +162,13 @@ public final class Registry {
         count(r);
     }
 
+    /** Opens {@code r} only if the socket is still {@code pending}: a close that removed it wins. */
+    void openedInPlaceOf(FileDescriptor fd, Pending pending, SocketRecord r) {
+        if (open.replace(fd, pending, r)) {
+            count(r);
+        }
+    }
+
     /** What the digester asks for a socket whose answer from the JDK never came. */
     void askUnansweredOf(JdkSockets os) {
         this.os = os;

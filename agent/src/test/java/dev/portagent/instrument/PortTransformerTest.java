@@ -30,7 +30,7 @@ class PortTransformerTest {
         cases.add(Arguments.of("sun/nio/ch/NioSocketImpl", List.of("acceptedImpl")));
         cases.add(Arguments.of("sun/nio/ch/SocketChannelImpl", List.of("accepted")));
         cases.add(Arguments.of("sun/nio/ch/UnixAsynchronousSocketChannelImpl", List.of("accepted")));
-        cases.add(Arguments.of("sun/nio/ch/DatagramChannelImpl", List.of("disconnected")));
+        cases.add(Arguments.of("sun/nio/ch/DatagramChannelImpl", List.of("disconnected", "udpBindStarts", "udpBound")));
         cases.add(Arguments.of(Runtime.version().feature() >= 21 ? "sun/nio/ch/UnixDispatcher" : "sun/nio/ch/SocketDispatcher",
                 List.of("closed")));
         if (Runtime.version().feature() < 21) {

@@ -167,7 +167,23 @@ public final class HookWork {
         recorder.closed(client);
     }
 
-    /** DatagramChannel.open (Net.socket), the first send's implicit bind to port 0 and its answer, close. */
+    // Builds before the bind hook of DatagramChannelImpl.bindInternal: the JDK's calls are then Net.bind's and
+    // Net.localAddress's alone.
+    private static final boolean UDP_BIND_HOOK = hasUdpBindHook();
+
+    private static boolean hasUdpBindHook() {
+        try {
+            Recorder.class.getMethod("udpBindStarts");
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    /**
+     * DatagramChannel.open (Net.socket), the first send's implicit bind to port 0 (DatagramChannelImpl.bindInternal:
+     * Net.bind, the JDK's Net.localAddress), close.
+     */
     private static void udpRound(Recorder recorder, Sink sink, int i) {
         FileDescriptor fd = new FileDescriptor();
         InetSocketAddress local = new InetSocketAddress(LOOPBACK, 32768 + (i & 0x3fff));
@@ -177,8 +193,14 @@ public final class HookWork {
             return;
         }
         recorder.created(null, fd, true, false);
+        if (UDP_BIND_HOOK) {
+            recorder.udpBindStarts();
+        }
         recorder.boundToAnyPort(null, fd, null);
         recorder.localAddress(fd, local);
+        if (UDP_BIND_HOOK) {
+            recorder.udpBound(null, fd, null, local);
+        }
         recorder.closed(fd);
     }
 }
