@@ -155,14 +155,18 @@ public final class Recorder implements PortListener {
 
     @Override
     public void localAddress(FileDescriptor fd, InetSocketAddress local) {
-        if (inUdpBind()) {
+        PerThread t = perThread.get();
+        if (t != null && t.inUdpBind) {
             return;
         }
         Object known = registry.get(fd);
         if (known instanceof Registry.Awaiting) {
             registry.answered(fd, (Registry.Awaiting) known, local);
         } else if (known == null && recordAccepted) {
-            PerThread t = perThread();
+            // One thread-local lookup per answer: it runs on every accept.
+            if (t == null) {
+                t = perThread();
+            }
             t.answeredFd = fd;
             t.answer = local;
         }
