@@ -58,7 +58,8 @@ final class HookBench {
                     List<String> columns = new ArrayList<>(OPTIONS);
                     columns.add(NO_HOOKS);
                     for (String options : columns) {
-                        Child child = new Child(java, null, List.of(),
+                        // HookWork numbers its file descriptors as the JDK does, in FileDescriptor's own field.
+                        Child child = new Child(java, null, List.of("--add-opens=java.base/java.io=ALL-UNNAMED"),
                                 agent.jar() + File.pathSeparator + setup.benchJar(), HookWork.class.getName(),
                                 List.of(w.kind(), Integer.toString(w.threads()), Integer.toString(3000 / scale), batches,
                                         Integer.toString(w.hookRounds() / scale), options), Map.of());

@@ -7,6 +7,8 @@ import dev.portagent.registry.JdkSockets;
 import dev.portagent.registry.Recorder;
 import dev.portagent.registry.Registry;
 import java.io.FileDescriptor;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -32,6 +34,28 @@ public final class HookWork {
 
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
+    // The fd number the JDK keeps in a FileDescriptor (IOUtil.newFD sets it, IOUtil.fdVal reads it), when
+    // java.io is opened to this class; else no number, as before the agent looked sockets up by it.
+    private static final VarHandle FD_NUMBER = fdNumber();
+
+    private static VarHandle fdNumber() {
+        try {
+            return MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
+                    .findVarHandle(FileDescriptor.class, "fd", int.class);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** A socket's FileDescriptor as the JDK makes it: the kernel gives each thread's sockets the same numbers each round. */
+    private static FileDescriptor socket(int number) {
+        FileDescriptor fd = new FileDescriptor();
+        if (FD_NUMBER != null) {
+            FD_NUMBER.set(fd, number);
+        }
+        return fd;
+    }
+
     /** What the instrumentation answers: in these rounds the JDK's answers come with the hooks, so it is hardly asked. */
     private static final class Answers implements JdkSockets {
         private final InetSocketAddress peer = new InetSocketAddress(LOOPBACK, 40000);
@@ -54,7 +78,7 @@ public final class HookWork {
 
         @Override
         public int fdVal(FileDescriptor fd) {
-            return -1;
+            return FD_NUMBER == null ? -1 : (int) FD_NUMBER.get(fd);
         }
 
         @Override
@@ -96,7 +120,11 @@ public final class HookWork {
             InetSocketAddress listener = new InetSocketAddress(LOOPBACK, 20000 + t);
             Sink sink = new Sink();
             Recorder r = hooks ? recorder : null;
-            perThread[t] = loop.kind().equals("tcp") ? i -> tcpRound(r, listener, sink, i) : i -> udpRound(r, sink, i);
+            // Numbers of its own per thread: the real loops' threads share the lowest free numbers, and at
+            // times a socket gets the number of one whose close hook has not run yet (the slower path).
+            int number = 10 + 2 * t;
+            perThread[t] = loop.kind().equals("tcp") ? i -> tcpRound(r, listener, number, sink, i)
+                    : i -> udpRound(r, number, sink, i);
         }
 
         long until = System.nanoTime() + loop.warmupMillis() * 1_000_000;
@@ -149,10 +177,10 @@ public final class HookWork {
      * java.net.Socket.connect (Net.connect made at once, then the JDK's Net.localAddress), ServerSocket.accept
      * (Net.localAddress of the new fd, then the accepted impl), both closed. {@code recorder} null: no hooks.
      */
-    private static void tcpRound(Recorder recorder, InetSocketAddress listener, Sink sink, int i) {
-        FileDescriptor client = new FileDescriptor();
+    private static void tcpRound(Recorder recorder, InetSocketAddress listener, int number, Sink sink, int i) {
+        FileDescriptor client = socket(number);
         InetSocketAddress clientAddress = new InetSocketAddress(LOOPBACK, 32768 + (i & 0x3fff));
-        FileDescriptor accepted = new FileDescriptor();
+        FileDescriptor accepted = socket(number + 1);
         sink.keep(3 * i, client);
         sink.keep(3 * i + 1, clientAddress);
         sink.keep(3 * i + 2, accepted);
@@ -184,8 +212,8 @@ public final class HookWork {
      * DatagramChannel.open (Net.socket), the first send's implicit bind to port 0 (DatagramChannelImpl.bindInternal:
      * Net.bind, the JDK's Net.localAddress), close.
      */
-    private static void udpRound(Recorder recorder, Sink sink, int i) {
-        FileDescriptor fd = new FileDescriptor();
+    private static void udpRound(Recorder recorder, int number, Sink sink, int i) {
+        FileDescriptor fd = socket(number);
         InetSocketAddress local = new InetSocketAddress(LOOPBACK, 32768 + (i & 0x3fff));
         sink.keep(2 * i, fd);
         sink.keep(2 * i + 1, local);
