@@ -58,7 +58,7 @@ public final class Recorder implements PortListener {
         this.stackBudget = new StackBudget(stackRate);
         this.notSampled = Stacks.notSampled(stackRate);
         this.recordAccepted = recordAccepted;
-        registry.askUnansweredOf(jdk);
+        registry.askJdk(jdk);
     }
 
     @Override

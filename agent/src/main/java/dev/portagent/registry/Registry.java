@@ -65,9 +65,9 @@ public final class Registry {
     static final String OTHER_SITES = "(other sites)";
     static final String UNKNOWN_SITE = "(stack capture off)";
 
-    // FileDescriptor does not override equals/hashCode: identity keys. int fds are reused by the
-    // kernel at once; the FileDescriptor object of a socket is not.
-    private final Map<FileDescriptor, Object> open = new ConcurrentHashMap<>();
+    // Each socket's FileDescriptor object is its key: the kernel reuses an fd number at once, the JDK never
+    // reuses the object. The number only places the entry.
+    private final OpenSockets open = new OpenSockets();
     private final AtomicReferenceArray<SocketRecord> history;
     private final Queue<SocketRecord> undigested = new ConcurrentLinkedQueue<>();
     private final Queue<SocketRecord> closedUndelivered = new ConcurrentLinkedQueue<>();
@@ -169,9 +169,13 @@ public final class Registry {
         }
     }
 
-    /** What the digester asks for a socket whose answer from the JDK never came. */
-    void askUnansweredOf(JdkSockets os) {
+    /**
+     * What the registry asks the JDK: each socket's fd number, which places it in the open sockets (call
+     * it before the first socket), and on the digester the address of a socket whose answer never came.
+     */
+    void askJdk(JdkSockets os) {
         this.os = os;
+        open.numberWith(os);
     }
 
     /** A new socket whose record waits for the JDK's answer. */
@@ -406,8 +410,8 @@ public final class Registry {
     // --- for the Reconciler ---------------------------------------------------------------------------
 
     /** The open map: hook records and pending sockets, and the Reconciler's own keys and records. */
-    Set<Map.Entry<FileDescriptor, Object>> openEntries() {
-        return open.entrySet();
+    List<Map.Entry<FileDescriptor, Object>> openEntries() {
+        return open.entries();
     }
 
     /** The record an open-map value holds, or null for a socket not yet bound. */
@@ -481,7 +485,7 @@ public final class Registry {
             return;
         }
         unansweredCheckedAt = now;
-        for (Map.Entry<FileDescriptor, Object> e : open.entrySet()) {
+        for (Map.Entry<FileDescriptor, Object> e : open.entries()) {
             Object v = e.getValue();
             if (v instanceof Awaiting && now - ((Awaiting) v).since >= graceMillis) {
                 answered(e.getKey(), (Awaiting) v, o.localAddress(e.getKey()));
@@ -628,9 +632,9 @@ public final class Registry {
         // was shown open beside a summary that counted its close (ConcurrencyIT on JDK 25, under load).
         Snapshot.Counters counters = counters();
         List<SocketRecord> openRecords = new ArrayList<>();
-        for (Object v : open.values()) {
-            if (v instanceof SocketRecord) {
-                openRecords.add((SocketRecord) v);
+        for (Map.Entry<FileDescriptor, Object> e : open.entries()) {
+            if (e.getValue() instanceof SocketRecord) {
+                openRecords.add((SocketRecord) e.getValue());
             }
         }
         List<SocketView> closedViews = new ArrayList<>();

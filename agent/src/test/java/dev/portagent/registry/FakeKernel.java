@@ -17,6 +17,8 @@ public final class FakeKernel implements JdkSockets {
     public static final InetSocketAddress ACCEPTED_PEER = new InetSocketAddress(LOOPBACK, 40000);
 
     private final Map<FileDescriptor, InetSocketAddress> bound = new IdentityHashMap<>();
+    private final Map<FileDescriptor, Integer> numbers = new IdentityHashMap<>();
+    private int nextNumber = 3;
     private final boolean ipv6;
     private int nextEphemeral;
     private int asked;
@@ -70,8 +72,26 @@ public final class FakeKernel implements JdkSockets {
         return ACCEPTED_PEER;
     }
 
+    /** fd numbers from 3 on, one per socket and never given out again, unless a test asks {@link #onNumberOf}. */
     @Override
-    public int fdVal(FileDescriptor fd) {
-        return -1;
+    public synchronized int fdVal(FileDescriptor fd) {
+        return numbers.computeIfAbsent(fd, f -> nextNumber++);
+    }
+
+    /** A new socket on the number of {@code old}, as the kernel hands out a closed number again at once. */
+    public synchronized FileDescriptor onNumberOf(FileDescriptor old) {
+        return onNumber(fdVal(old));
+    }
+
+    /** A new socket on fd number {@code number}; negative: a FileDescriptor without one. */
+    public synchronized FileDescriptor onNumber(int number) {
+        FileDescriptor fd = new FileDescriptor();
+        numbers.put(fd, number);
+        return fd;
+    }
+
+    /** From now on {@code fd} has no number, as a FileDescriptor some close paths of a JDK may have reset. */
+    public synchronized void loseNumber(FileDescriptor fd) {
+        numbers.put(fd, -1);
     }
 }
