@@ -72,8 +72,6 @@ public final class InsideJdk implements BiFunction<String, byte[], Class<?>>, In
         Class<?> net = Class.forName("sun.nio.ch.Net");
         MethodHandles.Lookup inNet = MethodHandles.privateLookupIn(net, self);
         Class<?> nioImpl = Class.forName("sun.nio.ch.NioSocketImpl");
-        // The int fd, to match a socket with /proc/self/fd.
-        Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
         MethodHandles.Lookup inImpl = MethodHandles.privateLookupIn(SocketImpl.class, self);
         try {
             return Map.of(
@@ -84,8 +82,10 @@ public final class InsideJdk implements BiFunction<String, byte[], Class<?>>, In
                     "implFd", MethodHandles.privateLookupIn(nioImpl, self).findVarHandle(nioImpl, "fd", FileDescriptor.class),
                     "implAddress", inImpl.findVarHandle(SocketImpl.class, "address", InetAddress.class),
                     "implPort", inImpl.findVarHandle(SocketImpl.class, "port", int.class),
-                    "fdVal", MethodHandles.privateLookupIn(ioUtil, self).findStatic(ioUtil, "fdVal",
-                            MethodType.methodType(int.class, FileDescriptor.class)));
+                    // The int fd, which places a socket in the registry and matches it with /proc/self/fd: the
+                    // field IOUtil.fdVal reads, read without its JNI call (IOUtil.fdVal is native on 17 and 25).
+                    "fdVal", MethodHandles.privateLookupIn(FileDescriptor.class, self)
+                            .findVarHandle(FileDescriptor.class, "fd", int.class));
         } catch (ReflectiveOperationException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

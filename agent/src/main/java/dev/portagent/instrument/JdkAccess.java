@@ -28,7 +28,7 @@ final class JdkAccess implements JdkSockets {
         static final VarHandle IMPL_FD;
         static final VarHandle IMPL_ADDRESS;
         static final VarHandle IMPL_PORT;
-        static final MethodHandle FD_VAL;
+        static final VarHandle FD_VAL;
 
         static {
             try {
@@ -38,7 +38,7 @@ final class JdkAccess implements JdkSockets {
                 IMPL_FD = (VarHandle) handles.get("implFd");
                 IMPL_ADDRESS = (VarHandle) handles.get("implAddress");
                 IMPL_PORT = (VarHandle) handles.get("implPort");
-                FD_VAL = (MethodHandle) handles.get("fdVal");
+                FD_VAL = (VarHandle) handles.get("fdVal");
             } catch (Throwable t) {
                 throw new ExceptionInInitializerError(t);
             }
@@ -72,7 +72,7 @@ final class JdkAccess implements JdkSockets {
     @Override
     public int fdVal(FileDescriptor fd) {
         try {
-            return (int) Handles.FD_VAL.invokeExact(fd);
+            return (int) Handles.FD_VAL.get(fd);
         } catch (Throwable t) {
             return -1;
         }

@@ -40,10 +40,12 @@ final class PrivateLoader extends ClassLoader {
         byte[] bytes = classBytes(PrivateLoader.class.getClassLoader(), INSIDE_JDK);
         Class<?> insideJdk = defineClass(INSIDE_JDK, bytes, 0, bytes.length);
         Module own = getUnnamedModule();
-        // java.lang: Throwable's private backtrace (JDK 17 to 25), which the digester reads.
+        // java.lang: Throwable's private backtrace (JDK 17 to 25), which the digester reads. java.io:
+        // FileDescriptor's fd number, which places each socket in the registry.
         inst.redefineModule(Object.class.getModule(), Set.of(),
                 Map.of("jdk.internal.misc", Set.of(own), "jdk.internal.vm", Set.of(own)),
-                Map.of("sun.nio.ch", Set.of(own), "java.net", Set.of(own), "java.lang", Set.of(own)), Set.of(), Map.of());
+                Map.of("sun.nio.ch", Set.of(own), "java.net", Set.of(own), "java.lang", Set.of(own), "java.io", Set.of(own)),
+                Set.of(), Map.of());
         Object inside = insideJdk.getConstructor().newInstance();
         bootDefiner = (BiFunction<String, byte[], Class<?>>) inside;
         lookups = (IntFunction<Object>) inside;
