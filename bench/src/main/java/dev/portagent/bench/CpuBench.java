@@ -22,7 +22,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The children run with {@code -XX:+PreserveFramePointer}, so perf can walk through compiled Java
  * frames, and {@code -XX:+DumpPerfMapAtExit}, so it can name them. Agent code that the JIT inlined into
- * a JDK method carries that method's name: the "agent code" part is a lower bound.
+ * a JDK method carries that method's name: the "agent code" part is a lower bound. With
+ * {@code -Dportagent.bench.cpu.outOfLine=true} each agent child is profiled a second time with the agent's
+ * methods kept out of line, so that all of its code shows: an overstatement, since each of its small methods
+ * then pays a call and the JIT optimises less across them. The two bracket the agent's share.
  */
 final class CpuBench {
 
@@ -44,6 +47,21 @@ final class CpuBench {
     private static final List<Workload> WORKLOADS = List.of(
             new Workload("TCP connect+accept+close, 4 threads", "tcp", 4, 20_000, 10_000),
             new Workload("UDP open+send+close, 1 thread", "udp", 1, 200_000, 3_000));
+
+    // Every package of the agent, not the benchmarks: their loop would pay the calls too.
+    private static final List<String> OUT_OF_LINE = List.of("-XX:CompileCommand=quiet",
+            "-XX:CompileCommand=dontinline,dev.portagent.bootstrap.*::*",
+            "-XX:CompileCommand=dontinline,dev.portagent.registry.*::*",
+            "-XX:CompileCommand=dontinline,dev.portagent.instrument.*::*",
+            "-XX:CompileCommand=dontinline,dev.portagent.jmx.*::*",
+            "-XX:CompileCommand=dontinline,dev.portagent.options.*::*",
+            "-XX:CompileCommand=dontinline,dev.portagent.proc.*::*");
+
+    private record Run(Config config, boolean outOfLine) {
+        String name() {
+            return config.name() + (outOfLine ? " (agent out of line)" : "");
+        }
+    }
 
     private CpuBench() {
     }
@@ -72,15 +90,18 @@ final class CpuBench {
             if (!SocketBench.chosen(w)) {
                 continue;
             }
-            List<Config> configs = new ArrayList<>();
-            configs.add(new Config(null, ""));
+            List<Run> configs = new ArrayList<>();
+            configs.add(new Run(new Config(null, ""), false));
             for (Bench.Agent a : setup.agents()) {
                 for (String options : SocketBench.options(a)) {
-                    configs.add(new Config(a, options));
+                    configs.add(new Run(new Config(a, options), false));
+                    if (Boolean.getBoolean("portagent.bench.cpu.outOfLine")) {
+                        configs.add(new Run(new Config(a, options), true));
+                    }
                 }
             }
             for (int i = 0; i < runs; i++) {
-                for (Config c : configs) {
+                for (Run c : configs) {
                     Profile p = profile(setup, java, w, c);
                     StringBuilder row = new StringBuilder("| " + w.name() + " | " + c.name() + " #" + (i + 1) + " | "
                             + p.total + " | " + Stats.fixed(p.cpuMicrosPerRound, 1) + " |");
@@ -106,12 +127,17 @@ final class CpuBench {
     private record Profile(Map<Part, Long> samples, long total, double cpuMicrosPerRound) {
     }
 
-    private static Profile profile(Bench.Setup setup, Path java, Workload w, Config c)
+    private static Profile profile(Bench.Setup setup, Path java, Workload w, Run run)
             throws IOException, InterruptedException {
         String warmup = Integer.toString(setup.quick() ? 1000 : w.warmupMillis());
         String rounds = Integer.toString(setup.quick() ? w.roundsPerBatch() / 4 : w.roundsPerBatch());
-        Child child = new Child(java, c.agent() == null ? null : c.agent().javaagent(c.options()),
-                List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+DumpPerfMapAtExit", "-XX:+PreserveFramePointer"),
+        Config c = run.config();
+        List<String> jvm = new ArrayList<>(List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+DumpPerfMapAtExit",
+                "-XX:+PreserveFramePointer"));
+        if (run.outOfLine()) {
+            jvm.addAll(OUT_OF_LINE);
+        }
+        Child child = new Child(java, c.agent() == null ? null : c.agent().javaagent(c.options()), jvm,
                 setup.benchJar(), SocketWork.class.getName(),
                 List.of(w.kind(), Integer.toString(w.threads()), warmup, "5", rounds), setup.env(c.agent()));
         Path data = setup.work().resolve("perf.data");
