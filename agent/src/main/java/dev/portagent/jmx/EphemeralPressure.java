@@ -39,10 +39,34 @@ final class EphemeralPressure {
         }
     }
 
-    /** A destination as the kernel tells them apart: the scope is part of a link-local address, not of equals. */
-    private record Key(InetAddress address, int port, int scope) {
+    /**
+     * A destination as the kernel tells them apart: the scope is part of a link-local address, not of equals.
+     * Not a record: a record's first {@code hashCode} bootstraps {@code ObjectMethods}, which spins about 60
+     * method-handle classes (35 ms of the first connection's thread on JDK 17).
+     */
+    private static final class Key {
+        private final InetAddress address;
+        private final int port;
+        private final int scope;
+
+        private Key(InetAddress address, int port, int scope) {
+            this.address = address;
+            this.port = port;
+            this.scope = scope;
+        }
+
         static Key of(InetAddress remote, int port) {
             return new Key(remote, port, remote instanceof Inet6Address ? ((Inet6Address) remote).getScopeId() : 0);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.port == port && k.scope == scope && k.address.equals(address);
+        }
+
+        @Override
+        public int hashCode() {
+            return (address.hashCode() * 31 + port) * 31 + scope;
         }
     }
 
