@@ -17,15 +17,13 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
@@ -55,16 +53,21 @@ public final class TransformCache {
     private static final int MAX_ENTRIES = 64;
     private static final int MAX_ENTRY_BYTES = 4 << 20;
 
-    // Made at the cache's first use, not when premain creates the cache: their classes are not in the
+    // Made only when the cache writes (a start that reads it never does): their classes are not in the
     // JDK's shared archive, and on JDK 25 making them costs about 10 ms of start-up (see BENCHMARKS.md).
     private static final class Posix {
         static final FileAttribute<Set<PosixFilePermission>> PRIVATE_DIRECTORY =
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
         static final FileAttribute<Set<PosixFilePermission>> PRIVATE_FILE =
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
-        static final Set<PosixFilePermission> SHARED_WRITE =
-                EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
     }
+    // st_mode, as the "unix" attribute view gives it.
+    private static final int TYPE_MASK = 0170000;
+    private static final int DIRECTORY = 0040000;
+    private static final int REGULAR_FILE = 0100000;
+    private static final int GROUP_OR_OTHERS_WRITE = 0022;
+    private static final int ROOT = 0;
+    private static final int NO_UID = -1;
     // What decides the woven bytes besides the class itself, when the agent runs from a directory: the
     // advice, the matchers and the hooks the advice calls (Byte Buddy is then the project's dependency).
     static final String[] WEAVING_CLASSES = {
@@ -86,21 +89,22 @@ public final class TransformCache {
     };
 
     private final Path dir;
-    private final UserPrincipal expectedOwner;
     private final String fingerprint;
+    // This process's user, looked up at the first use unless a test gives another.
+    private volatile int expectedUid;
     // Checked once, at the first target class: a JVM that opens no socket never touches the disk.
     private volatile Boolean usable;
     private volatile String problem;
 
-    TransformCache(Path dir, UserPrincipal expectedOwner, String fingerprint) {
+    TransformCache(Path dir, int expectedUid, String fingerprint) {
         this.dir = dir;
-        this.expectedOwner = expectedOwner;
+        this.expectedUid = expectedUid;
         this.fingerprint = fingerprint;
     }
 
     /** The cache in this user's cache directory; nothing is read or checked until it is used. */
     public static TransformCache forThisUser() {
-        return new TransformCache(null, null, null);
+        return new TransformCache(null, NO_UID, null);
     }
 
     /** The woven bytes for this exact class, or null. */
@@ -215,20 +219,24 @@ public final class TransformCache {
         }
     }
 
-    /** Null when {@code path} is a directory (or regular file) of ours that no one else may write. */
+    /**
+     * Null when {@code path} is a directory (or regular file) of ours that no one else may write. Read as
+     * numbers through the "unix" view: the owner as a {@code UserPrincipal} costs a user-name lookup
+     * (getpwuid, which reads /etc/passwd) each time, two per entry, on the thread loading the class.
+     */
     private String ownedAndPrivate(Path path, boolean rootMayOwn, boolean directory) throws IOException {
-        PosixFileAttributes a = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (directory ? !a.isDirectory() : !a.isRegularFile()) {
+        Map<String, Object> a = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) a.get("mode");
+        if ((mode & TYPE_MASK) != (directory ? DIRECTORY : REGULAR_FILE)) {
             return directory ? "not a directory (or a symbolic link)" : "not a regular file";
         }
-        UserPrincipal owner = a.owner();
-        if (!owner.equals(expectedOwner()) && !(rootMayOwn && owner.getName().equals("root"))) {
-            return "owned by " + owner.getName() + ", not by this user";
+        int uid = (Integer) a.get("uid");
+        int mine = expectedUid();
+        if (uid != mine && !(rootMayOwn && uid == ROOT)) {
+            return "owned by uid " + uid + ", not by this user (uid " + mine + ")";
         }
-        for (PosixFilePermission p : a.permissions()) {
-            if (Posix.SHARED_WRITE.contains(p)) {
-                return "writable by others (" + PosixFilePermissions.toString(a.permissions()) + ")";
-            }
+        if ((mode & GROUP_OR_OTHERS_WRITE) != 0) {
+            return "writable by others (mode " + Integer.toOctalString(mode & 07777) + ")";
         }
         return null;
     }
@@ -241,16 +249,14 @@ public final class TransformCache {
         }
     }
 
-    private UserPrincipal expectedOwner() throws IOException {
-        if (expectedOwner != null) {
-            return expectedOwner;
+    private int expectedUid() throws IOException {
+        int uid = expectedUid;
+        if (uid == NO_UID) {
+            // /proc/self belongs to the process's effective user. Without it (not Linux) this throws: no cache.
+            uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            expectedUid = uid;
         }
-        // /proc/self belongs to the process's effective user: no name lookup, no native call.
-        Path self = Path.of("/proc/self");
-        if (Files.exists(self)) {
-            return Files.getOwner(self);
-        }
-        return self.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(System.getProperty("user.name"));
+        return uid;
     }
 
     private Path entry(String internalName, byte[] original) {

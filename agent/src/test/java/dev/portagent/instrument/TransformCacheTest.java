@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,18 +20,19 @@ class TransformCacheTest {
 
     private static final String NET = "sun/nio/ch/Net";
     private static final String FINGERPRINT = "agent-1/jdk-17";
+    private static final int NOBODY = 65534;
 
     @TempDir
     Path home;
 
     private Path dir;
-    private UserPrincipal me;
+    private int me;
     private byte[] original;
 
     @BeforeEach
     void setUp() throws IOException {
         dir = home.resolve("cache").resolve("portagent");
-        me = Files.getOwner(home);
+        me = (Integer) Files.getAttribute(home, "unix:uid");
         original = PortTransformerTest.jdkClass(NET);
     }
 
@@ -70,8 +70,7 @@ class TransformCacheTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
         assertThat(cache.problem()).isNull();
         // The owner check runs at that first use too: a cache expecting another owner is off.
-        TransformCache notMine = new TransformCache(dir, home.getFileSystem().getUserPrincipalLookupService()
-                .lookupPrincipalByName("nobody"), FINGERPRINT);
+        TransformCache notMine = new TransformCache(dir, NOBODY, FINGERPRINT);
         assertThat(notMine.problem()).isNull();
         assertThat(notMine.get(NET, original)).isNull();
         assertThat(notMine.problem()).contains("not by this user");
@@ -151,9 +150,7 @@ class TransformCacheTest {
     @Test
     void aDirectoryOfAnotherUserIsNotUsed() throws IOException {
         cache(FINGERPRINT).put(NET, original, new byte[] {1, 2, 3});
-        UserPrincipal other = home.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
-
-        TransformCache notMine = new TransformCache(dir, other, FINGERPRINT);
+        TransformCache notMine = new TransformCache(dir, NOBODY, FINGERPRINT);
 
         assertThat(notMine.get(NET, original)).isNull();
         assertThat(notMine.problem()).contains("not by this user");
