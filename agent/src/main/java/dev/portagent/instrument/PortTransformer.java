@@ -16,14 +16,15 @@ import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.security.ProtectionDomain;
 import java.util.Set;
-import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.ClassFileVersion;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.scaffold.TypeInitializer;
+import net.bytebuddy.implementation.auxiliary.AuxiliaryType;
+import net.bytebuddy.utility.AsmClassReader;
+import net.bytebuddy.utility.AsmClassWriter;
 import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.dynamic.scaffold.InstrumentedType;
-import net.bytebuddy.dynamic.scaffold.MethodGraph;
-import net.bytebuddy.dynamic.scaffold.TypeValidation;
-import net.bytebuddy.dynamic.VisibilityBridgeStrategy;
 import net.bytebuddy.implementation.Implementation;
 import net.bytebuddy.pool.TypePool;
 
@@ -43,19 +44,11 @@ public final class PortTransformer implements ClassFileTransformer {
     // Every use of Byte Buddy is in here, loaded only when a target class is loaded and the cache
     // cannot help: PortTransformer itself loads in premain, and its verification would otherwise
     // load Byte Buddy types for the signatures it names.
-    private static final class Weaver {
-        static final ByteBuddy BYTE_BUDDY = new ByteBuddy()
-                .with(TypeValidation.DISABLED)
-                // Retransformation may not add members: keep the class shape exactly as it was.
-                .with(InstrumentedType.Factory.Default.FROZEN)
-                .with(VisibilityBridgeStrategy.Default.NEVER)
-                .with(Implementation.Context.Disabled.Factory.INSTANCE)
-                // Only the declared methods are matched; resolving the whole hierarchy would load more classes.
-                .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE);
+    static final class Weaver {
 
         // A switch rather than a map of lambdas next to TARGETS: premain needs only the names, and each
         // lambda costs start-up.
-        private static AsmVisitorWrapper advice(String internalName) {
+        static AsmVisitorWrapper advice(String internalName) {
             switch (internalName) {
                 case "sun/nio/ch/Net":
                     return net();
@@ -106,16 +99,32 @@ public final class PortTransformer implements ClassFileTransformer {
                                     .and(takesArguments(FileDescriptor.class, long.class, long.class)))));
         }
 
+        /**
+         * The advice applied straight to a class reader and writer, as Byte Buddy's own type writer does for a
+         * redefinition that only visits (the same bytes, up to the order of a class initializer's attributes),
+         * without the builder around it: its DynamicType, TypeWriter and method registry machinery is about 240
+         * more classes to load on a start that weaves.
+         */
         static byte[] weave(String internalName, byte[] classfile) {
             AsmVisitorWrapper advice = advice(internalName);
             String name = internalName.replace('/', '.');
             ClassFileLocator locator = new ClassFileLocator.Compound(
                     ClassFileLocator.Simple.of(name, classfile), ClassFileLocator.ForClassLoader.ofBootLoader());
             TypePool pool = TypePool.Default.of(locator);
-            return BYTE_BUDDY.redefine(pool.describe(name).resolve(), locator)
-                    .visit(advice)
-                    .make()
-                    .getBytes();
+            TypeDescription type = pool.describe(name).resolve();
+            int writerFlags = advice.mergeWriter(AsmVisitorWrapper.NO_FLAGS);
+            int readerFlags = advice.mergeReader(AsmVisitorWrapper.NO_FLAGS);
+            AsmClassReader reader = AsmClassReader.Factory.Default.IMPLICIT.make(classfile);
+            // With the reader: unchanged methods are copied as they are. With the pool: frames, should they be
+            // computed, resolve types without loading classes (this runs while a java.base class loads).
+            AsmClassWriter writer = AsmClassWriter.Factory.Default.IMPLICIT.make(writerFlags, reader, pool);
+            ClassFileVersion version = ClassFileVersion.ofClassFile(classfile);
+            // Disabled: the advice may add no member (a retransformation could not), so no auxiliary type is named.
+            Implementation.Context context = Implementation.Context.Disabled.Factory.INSTANCE.make(type,
+                    new AuxiliaryType.NamingStrategy.Suffixing("auxiliary"), TypeInitializer.None.INSTANCE, version, version);
+            reader.accept(advice.wrap(type, writer.getVisitor(), context, pool, type.getDeclaredFields(),
+                    type.getDeclaredMethods(), writerFlags, readerFlags), readerFlags);
+            return writer.getBinaryRepresentation();
         }
     }
 
@@ -160,6 +169,7 @@ public final class PortTransformer implements ClassFileTransformer {
     public byte[] weave(String internalName, byte[] classfile) {
         return Weaver.weave(internalName, classfile);
     }
+
 
     public Throwable lastError() {
         return lastError;
