@@ -38,6 +38,8 @@ public final class Jmx implements RegistryObserver {
     private final Registry registry;
     private final AgentOptions options;
     private final EphemeralPressure pressure;
+    // Asked on every socket's open and close: a field, not the options' map.
+    private final boolean notifyAll;
     private volatile Notifier notifier = Notifier.NONE;
     private boolean above; // only the scheduler thread reads and writes it
 
@@ -45,6 +47,7 @@ public final class Jmx implements RegistryObserver {
         this.registry = registry;
         this.options = options;
         this.pressure = new EphemeralPressure(registry.ephemeralRange().size());
+        this.notifyAll = options.notifyMode() == AgentOptions.Notify.ALL;
     }
 
     /** Observes the registry from now on: call before the hooks record anything, or pressure misses those sockets. */
@@ -74,7 +77,7 @@ public final class Jmx implements RegistryObserver {
     @Override
     public boolean wants(boolean udp, String role, boolean ephemeral) {
         // Pressure is told of connections without views (connectionOpened): views are for notify=all only.
-        return options.notifyMode() == AgentOptions.Notify.ALL;
+        return notifyAll;
     }
 
     @Override

@@ -116,6 +116,22 @@ public final class Registry {
         }
     }
 
+    /**
+     * The stack the socket path counted last, and its site's counter: with {@code stack=0}, or past the stack
+     * budget, every socket counts under the one same stack, and this spares each the site map's lookup.
+     */
+    private static final class LastSite {
+        final Stacks.Stack stack;
+        final SiteCounter counter;
+
+        LastSite(Stacks.Stack stack, SiteCounter counter) {
+            this.stack = stack;
+            this.counter = counter;
+        }
+    }
+
+    private volatile LastSite lastSite;
+
     private static final class SiteCounter {
         final LongAdder opened = new LongAdder();
         final LongAdder ephemeral = new LongAdder();
@@ -242,7 +258,7 @@ public final class Registry {
         }
         connectionOpened(r);
         if (!digestEveryOpen && !needsDigest(r)) {
-            countSite(r, r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE);
+            countSiteHere(r, r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE);
             return;
         }
         undigested.offer(r);
@@ -296,13 +312,31 @@ public final class Registry {
                 && SocketView.AGENT.equals(r.origin);
     }
 
+    /** On the socket path, whose stacks are the few shared ones of {@code stack=0} and of past the budget. */
+    private void countSiteHere(SocketRecord r, Stacks.Stack stack) {
+        LastSite last = lastSite;
+        if (last == null || last.stack != stack) {
+            last = new LastSite(stack, siteCounter(stack));
+            lastSite = last;
+        }
+        countIn(r, last.counter);
+    }
+
     private void countSite(SocketRecord r, Stacks.Stack stack) {
+        countIn(r, siteCounter(stack));
+    }
+
+    private SiteCounter siteCounter(Stacks.Stack stack) {
         String site = siteKey(stack);
         SiteCounter c = sites.get(site);
         if (c == null) {
             c = sites.size() < MAX_SITES ? sites.computeIfAbsent(site, s -> new SiteCounter())
                     : sites.computeIfAbsent(OTHER_SITES, s -> new SiteCounter());
         }
+        return c;
+    }
+
+    private static void countIn(SocketRecord r, SiteCounter c) {
         c.opened.increment();
         if (r.ephemeral) {
             c.ephemeral.increment();

@@ -321,4 +321,29 @@ class RecorderTest {
             assertThat(site.opened()).isEqualTo(50 - sampled);
         });
     }
+    @Test
+    void socketsCountedUnderTwoSharedStacksInTurnEachCountUnderTheirOwnSite() {
+        // Two recorders on one registry: one without stacks, one past its budget after its first socket.
+        Recorder withoutStacks = new Recorder(registry, jdk, 0, 0, true);
+        Recorder overBudget = new Recorder(registry, jdk, 32, 1, true);
+        for (int i = 0; i < 10; i++) {
+            withoutStacks.connected(null, socketWithKernelPort(50200 + i), LOOPBACK, 8080, null);
+            overBudget.connected(null, socketWithKernelPort(50300 + i), LOOPBACK, 8080, null);
+        }
+
+        Snapshot s = registry.snapshot();
+        String notSampled = "(stack not sampled: over the budget of stackRate=1 stacks per second)";
+        long sampled = s.open().stream().filter(v -> v.site() != null && v.site().startsWith(getClass().getName() + ".")).count();
+        assertThat(sampled).isBetween(1L, 2L);
+        assertThat(s.sites()).anySatisfy(site -> {
+            assertThat(site.site()).isEqualTo(Registry.UNKNOWN_SITE);
+            assertThat(site.opened()).isEqualTo(10);
+            assertThat(site.ephemeral()).isEqualTo(10);
+        });
+        assertThat(s.sites()).anySatisfy(site -> {
+            assertThat(site.site()).isEqualTo(notSampled);
+            assertThat(site.opened()).isEqualTo(10 - sampled);
+            assertThat(site.ephemeral()).isEqualTo(10 - sampled);
+        });
+    }
 }
