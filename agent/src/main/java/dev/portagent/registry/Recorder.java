@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Turns the hooks' events into records. This runs on the application's thread inside every bind,
@@ -32,8 +33,20 @@ public final class Recorder implements PortListener {
         // socket: the thread's last answer for a socket not known yet waits here for it.
         FileDescriptor answeredFd;
         InetSocketAddress answer;
-        // Inside DatagramChannelImpl.bindInternal, whose exit records the bind (udpBound).
-        boolean inUdpBind;
+    }
+
+    // The threads inside DatagramChannelImpl.bindInternal, whose exit records the bind (udpBound), each in a
+    // slot by its id, a line apart: one read where a ThreadLocal took a chain of four, on three hooks of
+    // every UDP socket. Two threads on one slot at once (ids 64 apart, both binding) is harmless: the one
+    // whose mark is gone is recorded by Net.bind's hook, as on a JDK without bindInternal, and its exit then
+    // finds no pending entry left to replace.
+    private static final int UDP_BIND_SLOTS = 64;
+    private static final int SLOT_STRIDE = 16;
+    private final AtomicReferenceArray<Thread> udpBinders = new AtomicReferenceArray<>(UDP_BIND_SLOTS * SLOT_STRIDE);
+
+    @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; getId() is the same number
+    private static int udpBindSlot(Thread t) {
+        return (int) (t.getId() & (UDP_BIND_SLOTS - 1)) * SLOT_STRIDE;
     }
 
     private PerThread perThread() {
@@ -46,8 +59,8 @@ public final class Recorder implements PortListener {
     }
 
     private boolean inUdpBind() {
-        PerThread t = perThread.get();
-        return t != null && t.inUdpBind;
+        Thread t = Thread.currentThread();
+        return udpBinders.getOpaque(udpBindSlot(t)) == t;
     }
 
     /** {@code stackRate}: stacks taken per second at most, 0 for every socket's (see {@link StackBudget}). */
@@ -155,18 +168,14 @@ public final class Recorder implements PortListener {
 
     @Override
     public void localAddress(FileDescriptor fd, InetSocketAddress local) {
-        PerThread t = perThread.get();
-        if (t != null && t.inUdpBind) {
+        if (inUdpBind()) {
             return;
         }
         Object known = registry.get(fd);
         if (known instanceof Registry.Awaiting) {
             registry.answered(fd, (Registry.Awaiting) known, local);
         } else if (known == null && recordAccepted) {
-            // One thread-local lookup per answer: it runs on every accept.
-            if (t == null) {
-                t = perThread();
-            }
+            PerThread t = perThread();
             t.answeredFd = fd;
             t.answer = local;
         }
@@ -174,7 +183,8 @@ public final class Recorder implements PortListener {
 
     @Override
     public void udpBindStarts() {
-        perThread().inUdpBind = true;
+        Thread t = Thread.currentThread();
+        udpBinders.setOpaque(udpBindSlot(t), t);
     }
 
     /**
@@ -185,9 +195,10 @@ public final class Recorder implements PortListener {
     @Override
     public void udpBound(ProtocolFamily family, FileDescriptor fd, SocketAddress requested, InetSocketAddress local) {
         // First: whatever fails below, this thread's next binds must be seen.
-        PerThread t = perThread.get();
-        if (t != null) {
-            t.inUdpBind = false;
+        Thread t = Thread.currentThread();
+        int slot = udpBindSlot(t);
+        if (udpBinders.getOpaque(slot) == t) {
+            udpBinders.setOpaque(slot, null);
         }
         if (local == null) {
             // The bind failed, or the JDK's answer after it did: the OS says whether the socket has a port.

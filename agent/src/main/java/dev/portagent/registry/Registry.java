@@ -480,9 +480,14 @@ public final class Registry {
             return;
         }
         int slot = (int) Math.floorMod(historySeq.getAndIncrement(), (long) capacity);
-        if (history.getAndSet(slot, r) != null) {
+        // A read and a release store, not a getAndSet (a locked exchange on every close). Two closes a whole
+        // ring apart racing for one slot both find a record there, count a drop each, and two records are
+        // dropped. Only if both find it still empty (a close that waited a whole lap between taking its slot
+        // and filling it) does one drop go uncounted.
+        if (history.get(slot) != null) {
             counts.add(stripe, Counts.DROPPED_HISTORY, 1);
         }
+        history.setRelease(slot, r);
     }
 
     // --- off the socket path -------------------------------------------------------------------------

@@ -6,6 +6,12 @@ import dev.portagent.proc.EphemeralRange;
 import java.io.FileDescriptor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -143,5 +149,69 @@ class UdpBindAtItsExitTest {
         bindInternal(fd, null);
 
         assertThat(registry.snapshot().open()).isEmpty();
+    }
+    @Test
+    @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+
+    void twoThreadsOnOneMarkSlotBindingAtOnceRecordEachSocketOnce() throws Exception {
+        // The recorder marks a thread inside a UDP bind in a slot by its id modulo 64: two threads on one slot.
+        Map<Thread, Runnable> steps = new ConcurrentHashMap<>();
+        Map<Long, Thread> bySlot = new HashMap<>();
+        Thread first = null;
+        Thread second = null;
+        while (second == null) {
+            Thread t = new Thread(() -> steps.get(Thread.currentThread()).run());
+            first = bySlot.putIfAbsent(t.getId() % 64, t);
+            second = first == null ? null : t;
+        }
+        FileDescriptor firstSocket = udpSocketOn(40006);
+        FileDescriptor secondSocket = udpSocketOn(40007);
+        CountDownLatch firstMarked = new CountDownLatch(1);
+        CountDownLatch secondMarked = new CountDownLatch(1);
+        CountDownLatch firstBound = new CountDownLatch(1);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        steps.put(first, () -> {
+            try {
+                recorder.udpBindStarts();
+                firstMarked.countDown();
+                secondMarked.await();
+                // Its mark is the second thread's now: its Net.bind and Net.localAddress hooks record the socket,
+                // as on a JDK without bindInternal, and its exit finds nothing pending.
+                bindInternalAfterItsEntry(firstSocket);
+            } catch (Throwable t) {
+                failures.add(t);
+            } finally {
+                firstBound.countDown();
+            }
+        });
+        steps.put(second, () -> {
+            try {
+                firstMarked.await();
+                recorder.udpBindStarts();
+                secondMarked.countDown();
+                firstBound.await();
+                bindInternalAfterItsEntry(secondSocket);
+            } catch (Throwable t) {
+                failures.add(t);
+            }
+        });
+        first.start();
+        second.start();
+        first.join();
+        second.join();
+
+        assertThat(failures).isEmpty();
+        Snapshot s = registry.snapshot();
+        assertThat(s.open()).extracting(SocketView::localPort).containsExactlyInAnyOrder(40006, 40007);
+        assertThat(s.open()).allSatisfy(v -> assertThat(v.protocol()).isEqualTo("udp"));
+        assertThat(s.counters().binds()).isEqualTo(2);
+        assertThat(s.counters().open()).isEqualTo(2);
+    }
+
+    /** bindInternal to any port, from Net.bind's hook on. */
+    private void bindInternalAfterItsEntry(FileDescriptor fd) {
+        recorder.boundToAnyPort(null, fd, null);
+        InetSocketAddress local = kernel.jdkReads(fd);
+        recorder.localAddress(fd, local);
+        recorder.udpBound(null, fd, null, local);
     }
 }
