@@ -17,16 +17,16 @@ import java.net.SocketAddress;
 import java.security.ProtectionDomain;
 import java.util.Set;
 import net.bytebuddy.ClassFileVersion;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.dynamic.scaffold.TypeInitializer;
+import net.bytebuddy.implementation.Implementation;
 import net.bytebuddy.implementation.auxiliary.AuxiliaryType;
+import net.bytebuddy.pool.TypePool;
 import net.bytebuddy.utility.AsmClassReader;
 import net.bytebuddy.utility.AsmClassWriter;
-import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.asm.Advice;
-import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.implementation.Implementation;
-import net.bytebuddy.pool.TypePool;
 
 /**
  * Weaves {@link Hooks} into the handful of java.base classes through which every INET socket passes.
@@ -169,7 +169,6 @@ public final class PortTransformer implements ClassFileTransformer {
     public byte[] weave(String internalName, byte[] classfile) {
         return Weaver.weave(internalName, classfile);
     }
-
 
     public Throwable lastError() {
         return lastError;
