@@ -321,6 +321,7 @@ class RecorderTest {
             assertThat(site.opened()).isEqualTo(50 - sampled);
         });
     }
+
     @Test
     void socketsCountedUnderTwoSharedStacksInTurnEachCountUnderTheirOwnSite() {
         // Two recorders on one registry: one without stacks, one past its budget after its first socket.

@@ -150,6 +150,7 @@ class UdpBindAtItsExitTest {
 
         assertThat(registry.snapshot().open()).isEmpty();
     }
+
     @Test
     @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+
     void twoThreadsOnOneMarkSlotBindingAtOnceRecordEachSocketOnce() throws Exception {
@@ -171,8 +172,11 @@ class UdpBindAtItsExitTest {
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         steps.put(first, () -> {
             try {
-                recorder.udpBindStarts();
-                firstMarked.countDown();
+                try {
+                    recorder.udpBindStarts();
+                } finally {
+                    firstMarked.countDown();
+                }
                 secondMarked.await();
                 // Its mark is the second thread's now: its Net.bind and Net.localAddress hooks record the socket,
                 // as on a JDK without bindInternal, and its exit finds nothing pending.
@@ -185,9 +189,12 @@ class UdpBindAtItsExitTest {
         });
         steps.put(second, () -> {
             try {
-                firstMarked.await();
-                recorder.udpBindStarts();
-                secondMarked.countDown();
+                try {
+                    firstMarked.await();
+                    recorder.udpBindStarts();
+                } finally {
+                    secondMarked.countDown();
+                }
                 firstBound.await();
                 bindInternalAfterItsEntry(secondSocket);
             } catch (Throwable t) {
