@@ -94,7 +94,9 @@ public final class PortTransformer implements ClassFileTransformer {
         private static AsmVisitorWrapper dispatcher() {
             return Advice.to(Hooks.CloseAdvice.class).on(not(isAbstract()).and(not(isNative())).and(
                     named("close").and(takesArguments(FileDescriptor.class))
-                            // preClose on 17; on 21+ NativeDispatcher.preClose is final and calls implPreClose.
+                            // preClose(fd) in JDK 17 up to 17.0.15 at least; preClose(fd, reader, writer) in later
+                            // 17 updates; on 21+ NativeDispatcher.preClose is final and calls implPreClose.
+                            .or(named("preClose").and(takesArguments(FileDescriptor.class)))
                             .or(named("preClose").or(named("implPreClose"))
                                     .and(takesArguments(FileDescriptor.class, long.class, long.class)))));
         }
