@@ -1,18 +1,15 @@
 package dev.portagent;
 
-import dev.portagent.instrument.BootstrapInjector;
 import dev.portagent.instrument.Instrumenter;
-import dev.portagent.jmx.Jmx;
+import dev.portagent.instrument.PortTransformer;
+import dev.portagent.instrument.TransformCache;
 import dev.portagent.options.AgentOptions;
 import dev.portagent.options.OptionException;
-import dev.portagent.proc.EphemeralRange;
 import dev.portagent.registry.JdkSockets;
 import dev.portagent.registry.Reconciler;
 import dev.portagent.registry.Registry;
 import dev.portagent.registry.Warning;
-import dev.portagent.report.JsonReport;
 import dev.portagent.report.ReportFiles;
-import dev.portagent.report.ReportService;
 import java.io.PrintStream;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
@@ -22,12 +19,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Wires the pieces together once the options are known. */
 final class Installer {
 
     private static final long DIGEST_MILLIS = 500;
+    private static final AtomicBoolean CLAIMED = new AtomicBoolean();
 
     private Installer() {
     }
@@ -44,82 +42,102 @@ final class Installer {
             err.print(AgentOptions.helpText());
             return;
         }
-        // ProcessHandle's first use costs milliseconds of start-up (an executor, lambdas): only when a file name needs the pid.
-        long pid = options.report() != null || options.summary(0) != null ? ProcessHandle.current().pid() : 0;
-        Path reportPath = options.reportPath(pid);
-        if (reportPath != null) {
-            String problem = ReportFiles.problem(reportPath);
-            if (problem != null) {
-                err.println("portagent: report=" + options.report() + " cannot be written: " + problem
-                        + "; recording anyway, and trying again at exit");
-            }
-        }
-
-        // First of all: nothing that names a bootstrap class may load before the boot loader has them.
-        BootstrapInjector.inject(inst, Installer.class.getClassLoader());
-        EphemeralRange range = EphemeralRange.read();
-        JdkSockets jdk = Instrumenter.openJdk(inst);
-        Registry registry = new Registry(range, options.stackDepth(), options.history(), new HookFailures(),
-                Instrumenter.openStacks(inst));
-        // Before the hooks: pressure and notifications must see every socket.
-        Jmx jmx = Jmx.observe(registry, options);
-        if (!Instrumenter.install(inst, registry, jdk, options.stackDepth(), options.stackRate(), options.accepted(),
-                options.cache())) {
+        // Every load of the agent jar names the same classes of the system class loader: two -javaagent
+        // flags, or an attach to a JVM started with one. The first wins, whatever order their threads run in.
+        if (!CLAIMED.compareAndSet(false, true)) {
             if (options.verbose()) {
                 err.println("portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent")
                         + " changes nothing");
             }
             return;
         }
+        // ProcessHandle's first use costs milliseconds of start-up (an executor, lambdas): only when a file name needs the pid.
+        long pid = options.report() != null || options.summary(0) != null ? ProcessHandle.current().pid() : 0;
+        Path reportPath = options.reportPath(pid);
         String summary = options.summary(pid);
-        ReportService reports = null;
+        Installation installation = new Installation(
+                new Installation.OfAgent(inst, options, reportPath, summary, attached, err), Installation.WAIT, err);
+        // Weaves nothing before the installation is made: it asks for it at the first socket class.
+        PortTransformer transformer = new PortTransformer(options.cache() ? TransformCache.forThisUser() : null,
+                installation);
+        inst.addTransformer(transformer, true);
         if (reportPath != null || summary != null) {
-            // Now, not in the rest: a program may end before the rest has run, and its report is still due.
-            reports = new ReportService(registry, JsonReport.Header.ofThisJvm(version(), options.effective()),
-                    reportPath, options.htmlReport(), summary, err);
-            reports.installShutdownHook();
+            // Now, not on the start thread: a program may end before that thread has run, and its report is still due.
+            Runtime.getRuntime().addShutdownHook(new Thread(new ExitReport(installation), "portagent-exit-report"));
         }
-        Rest rest = new Rest(inst, options, registry, jdk, jmx, reports, attached ? null : Thread.currentThread(), err);
-        if (attached) {
-            rest.run();
-        } else {
-            // What the hooks do not need is done on a thread of its own: premain delays the application's main.
-            Thread starter = new Thread(rest, "portagent-start");
-            starter.setDaemon(true);
-            starter.start();
-        }
+        Start start = new Start(inst, options, installation, transformer, reportPath,
+                attached ? null : Thread.currentThread(), err);
         if (options.verbose()) {
             err.println("portagent " + version() + ": recording ports" + (attached ? " (attached)" : "")
-                    + "; ephemeral range " + range.low() + "-" + range.high() + " from " + range.source()
                     + (reportPath != null ? "; report to " + reportPath : ""));
+        }
+        if (attached) {
+            start.run();
+        } else {
+            // Everything else is done on a thread of its own: premain delays the application's main.
+            Thread starter = new Thread(start, "portagent-start");
+            starter.setDaemon(true);
+            starter.start();
         }
     }
 
     /**
-     * Everything the hooks do not need: the agent's thread, digests, /proc scans, the MBean, periodic
-     * reports, the agent properties. {@code main} is the thread that will run the application's main,
-     * or null after an attach.
+     * The installation unless a socket class came first, the JDK's socket classes loaded before the
+     * transformer, then everything the hooks do not need: the agent's thread, digests, /proc scans, the
+     * MBean, periodic reports, the agent properties. {@code main} is the thread that will run the
+     * application's main, or null after an attach.
      */
-    private record Rest(Instrumentation inst, AgentOptions options, Registry registry, JdkSockets jdk, Jmx jmx,
-                        ReportService reports, Thread main, PrintStream err) implements Runnable {
+    private record Start(Instrumentation inst, AgentOptions options, Installation installation,
+                         PortTransformer transformer, Path reportPath, Thread main, PrintStream err) implements Runnable {
         @Override
         public void run() {
+            Installation.Installed installed = installation.get();
+            if (installed == null) {
+                return;
+            }
             try {
-                ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(new AgentThread());
-                legacyImplWarnings(registry, err);
-                scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
-                registry.digestSoonWith(() -> scheduler.execute(registry::digest));
-                reconcile(options, registry, jdk, scheduler, err);
-                jmx.start(scheduler, main, version(), err);
-                if (reports != null && options.report() != null && options.reportIntervalSeconds() > 0) {
-                    scheduler.scheduleWithFixedDelay(reports.periodic(), options.reportIntervalSeconds(),
-                            options.reportIntervalSeconds(), TimeUnit.SECONDS);
-                }
+                Instrumenter.weaveLoaded(inst, transformer);
+            } catch (Throwable t) {
+                err.println("portagent: the JDK's socket classes loaded before the agent could not be instrumented"
+                        + " (their sockets are found only by the /proc scan): " + t);
+            }
+            try {
+                // The command line tells from these whether the agent is already recording here.
                 AgentProperties.publish(inst, Map.of(AgentProperties.VERSION, version(),
                         AgentProperties.LOADED_BY, main == null ? "attach" : "-javaagent",
                         AgentProperties.OPTIONS, changedOptions(options)));
+                if (reportPath != null) {
+                    // Here, not in premain: the probe file's random name initialises SecureRandom and the security
+                    // properties, milliseconds, and on JDK 25 that loads SocketChannelImpl (its file channel's stream).
+                    String problem = ReportFiles.problem(reportPath);
+                    if (problem != null) {
+                        err.println("portagent: report=" + options.report() + " cannot be written: " + problem
+                                + "; recording anyway, and trying again at exit");
+                    }
+                }
+                ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(new AgentThread());
+                Registry registry = installed.registry();
+                legacyImplWarnings(registry, err);
+                scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
+                registry.digestSoonWith(() -> scheduler.execute(registry::digest));
+                reconcile(options, installed, scheduler, err);
+                installed.jmx().start(scheduler, main, version(), err);
+                if (installed.reports() != null && options.report() != null && options.reportIntervalSeconds() > 0) {
+                    scheduler.scheduleWithFixedDelay(installed.reports().periodic(), options.reportIntervalSeconds(),
+                            options.reportIntervalSeconds(), TimeUnit.SECONDS);
+                }
             } catch (Throwable t) {
                 err.println("portagent: part of the agent did not start (ports are still recorded): " + t);
+            }
+        }
+    }
+
+    private record ExitReport(Installation installation) implements Runnable {
+        @Override
+        public void run() {
+            Installation.Installed installed = installation.getWithinWait("the JVM exits without a report");
+            if (installed != null && installed.reports() != null) {
+                installed.reports().writeOnExit();
             }
         }
     }
@@ -133,17 +151,11 @@ final class Installer {
         }
     }
 
-    // A class, not a method reference: premain spins no lambda of its own.
-    private static final class HookFailures implements LongSupplier {
-        @Override
-        public long getAsLong() {
-            return Instrumenter.hookFailures();
-        }
-    }
-
     /** Sockets no hook saw: those open before we were loaded now, native ones periodically and for each report. */
-    private static void reconcile(AgentOptions options, Registry registry, JdkSockets jdk,
+    private static void reconcile(AgentOptions options, Installation.Installed installed,
                                   ScheduledExecutorService scheduler, PrintStream err) {
+        Registry registry = installed.registry();
+        JdkSockets jdk = installed.jdk();
         Reconciler reconciler = new Reconciler(registry, jdk::fdVal, Reconciler.PROC, System::currentTimeMillis);
         if (!reconciler.available()) {
             String message = "/proc/self/fd or /proc/net/tcp cannot be read (not Linux?): sockets opened before"
@@ -154,9 +166,11 @@ final class Installer {
             }
             return;
         }
-        reconciler.reconcile();
         // JMX reads do not wait for /proc: a pass they ask for runs on the agent's thread (see Registry.snapshot()).
+        // Before the first pass: a report the JVM's end asks for meanwhile waits for it and passes again.
         registry.reconcileWith(maxAge -> reconciler.reconcileIfOlderThan(maxAge, scheduler));
+        reconciler.openBeforeHooks(installed.openBeforeHooks());
+        reconciler.reconcileAtStart();
         int seconds = options.reconcileSeconds();
         if (seconds > 0) {
             Reconciler.Later later = (task, delay) -> scheduler.schedule(task, delay, TimeUnit.MILLISECONDS);

@@ -26,22 +26,29 @@ public final class Instrumenter {
     }
 
     /**
-     * Call only after {@link BootstrapInjector#inject}. Returns false when another load of portagent
-     * already did it (two -javaagent flags, or an attach to a JVM started with the agent).
+     * Connects the hooks to a recorder of this registry. Call only after {@link BootstrapInjector#inject}.
+     * Returns false when another load of portagent already did it (from a class loader of its own: two
+     * loads from the system class loader are told apart before that, by the installer).
      */
-    public static boolean install(Instrumentation inst, Registry registry, JdkSockets jdk, int stackDepth,
-                                  int stackRate, boolean recordAccepted, boolean transformCache) throws Exception {
-        if (!PortHooks.install(FailingListener.wrap(new Recorder(registry, jdk, stackDepth, stackRate, recordAccepted)))) {
-            return false;
-        }
-        PortTransformer transformer = new PortTransformer(transformCache ? TransformCache.forThisUser() : null);
-        inst.addTransformer(transformer, true);
+    public static boolean hook(Registry registry, JdkSockets jdk, int stackDepth, int stackRate,
+                               boolean recordAccepted) {
+        return PortHooks.install(FailingListener.wrap(new Recorder(registry, jdk, stackDepth, stackRate, recordAccepted)));
+    }
+
+    /**
+     * Weaves the JDK's socket classes that were loaded before the transformer was added and have not
+     * passed through it since: all of those in use after an attach; after a -javaagent, only what the JVM
+     * loaded before premain (nothing, in the JDKs tested).
+     */
+    public static void weaveLoaded(Instrumentation inst, PortTransformer transformer) throws Exception {
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
             // Every target is in sun.nio.ch: most of the JVM's classes are ruled out without a copy of their name.
-            if (c.getClassLoader() == null && c.getName().startsWith("sun.nio.ch.")
-                    && PortTransformer.TARGETS.contains(c.getName().replace('.', '/'))) {
-                loaded.add(c);
+            if (c.getClassLoader() == null && c.getName().startsWith("sun.nio.ch.")) {
+                String internalName = c.getName().replace('.', '/');
+                if (PortTransformer.TARGETS.contains(internalName) && !transformer.saw(internalName)) {
+                    loaded.add(c);
+                }
             }
         }
         if (!loaded.isEmpty()) {
@@ -50,7 +57,6 @@ public final class Instrumenter {
         if (transformer.lastError() != null) {
             throw new IllegalStateException("could not instrument the JDK", transformer.lastError());
         }
-        return true;
     }
 
     public static long hookFailures() {

@@ -16,6 +16,8 @@ import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.security.ProtectionDomain;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import net.bytebuddy.ClassFileVersion;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
@@ -131,6 +133,9 @@ public final class PortTransformer implements ClassFileTransformer {
     }
 
     private final TransformCache cache;
+    private final BooleanSupplier hooksInPlace;
+    // The targets the JVM has handed to this transformer, loaded or retransformed: those need no rescan.
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
     private volatile Throwable lastError;
 
     /** A transformer that always weaves with Byte Buddy. */
@@ -140,7 +145,16 @@ public final class PortTransformer implements ClassFileTransformer {
 
     /** @param cache where woven classes of earlier runs are kept, or null for none */
     public PortTransformer(TransformCache cache) {
+        this(cache, Always.TRUE);
+    }
+
+    /**
+     * @param hooksInPlace asked before each class is woven; it may put the hooks in place then (the woven
+     *                     code calls them), and a class it says no to stays as it is
+     */
+    public PortTransformer(TransformCache cache, BooleanSupplier hooksInPlace) {
         this.cache = cache;
+        this.hooksInPlace = hooksInPlace;
     }
 
     @Override
@@ -152,7 +166,11 @@ public final class PortTransformer implements ClassFileTransformer {
         if (!TARGETS.contains(className)) {
             return null;
         }
+        seen.add(className);
         try {
+            if (!hooksInPlace.getAsBoolean()) {
+                return null;
+            }
             byte[] woven = cache == null ? null : cache.get(className, classfile);
             if (woven == null) {
                 woven = weave(className, classfile);
@@ -174,5 +192,19 @@ public final class PortTransformer implements ClassFileTransformer {
 
     public Throwable lastError() {
         return lastError;
+    }
+
+    /** Whether the JVM has handed this target (an internal name) to this transformer. */
+    public boolean saw(String internalName) {
+        return seen.contains(internalName);
+    }
+
+    private enum Always implements BooleanSupplier {
+        TRUE;
+
+        @Override
+        public boolean getAsBoolean() {
+            return true;
+        }
     }
 }

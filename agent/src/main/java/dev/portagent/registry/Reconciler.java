@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
+import java.util.stream.Collectors;
 
 /**
  * Records the INET sockets of this process that no hook saw, by comparing /proc with the registry:
@@ -130,6 +131,9 @@ public final class Reconciler {
     // What a pass returns when no candidate waits to be looked for.
     private static final long NONE = Long.MAX_VALUE;
     private boolean first = true;
+    // The sockets open before the hooks were in place, when the installation listed them; null: those
+    // the first pass finds unknown (an attach, where the JDK's own sockets keep opening until then).
+    private Set<Long> openBeforeHooks;
     // Volatile: readers look at it without the lock, so that none waits for a pass another thread runs.
     private volatile long lastPassAt = Long.MIN_VALUE / 2;
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
@@ -184,6 +188,28 @@ public final class Reconciler {
         this.available = source.available();
     }
 
+    /**
+     * The inodes of this process's sockets now, or null when /proc cannot tell: what the installation
+     * lists before it puts the hooks in place. Lists /proc/self/fd only, and loads no socket class.
+     */
+    public static Set<Long> socketInodes(Source source) {
+        try {
+            Map<Integer, Long> fds = source.available() ? source.socketFds(Map.of()) : null;
+            return fds == null ? null : new HashSet<>(fds.values());
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Which unknown sockets are {@link SocketView#BEFORE_AGENT}: those of {@code inodes} (from {@link
+     * #socketInodes} before the hooks were in place), every other one native, however late the first pass
+     * comes. Without it (or with null), those the first pass finds. Call before that pass.
+     */
+    public synchronized void openBeforeHooks(Set<Long> inodes) {
+        openBeforeHooks = inodes;
+    }
+
     /** False where there is no /proc (not Linux): then reconcile does nothing. */
     public boolean available() {
         return available;
@@ -202,6 +228,18 @@ public final class Reconciler {
             if (wait > 0) {
                 waiter.waitMillis(wait);
             }
+            passOrNone();
+        }
+    }
+
+    /**
+     * The pass at the agent's start: the sockets from before the hooks are recorded at once; a native
+     * candidate (one opened by native code while the hooks were put in place) is not waited for, and is
+     * confirmed by the next pass after its second (a scan, a report, a JMX read).
+     */
+    public synchronized void reconcileAtStart() {
+        long due = passOrNone();
+        if (due != NONE && due <= clock.getAsLong()) {
             passOrNone();
         }
     }
@@ -292,7 +330,14 @@ public final class Reconciler {
             return NONE;
         }
         Set<Long> unknown = unknown(listing);
-        if (!first && !unknown.isEmpty()) {
+        if (first && openBeforeHooks != null) {
+            // The JDK's unix socketpair for its pre-close trick, made at the first NIO channel (often the agent's
+            // own cache read), comes after the installation's listing: set aside now rather than a second later.
+            setAsideUnix(unknown.stream().filter(inode -> !openBeforeHooks.contains(inode))
+                    .collect(Collectors.toCollection(HashSet::new)), unknown);
+        }
+        boolean mayBeNative = !first || openBeforeHooks != null && !openBeforeHooks.containsAll(unknown);
+        if (mayBeNative && !unknown.isEmpty()) {
             // Under socket churn some socket is nearly always between its system call and its hook. Listed
             // again a moment later, such a socket is known or gone and need not even wait for a confirming pass.
             // Candidates too: one found by the pass at install is due at the next, at once, and may have been
@@ -319,7 +364,8 @@ public final class Reconciler {
                 due.add(inode);
             } else {
                 if (c == null) {
-                    c = new Candidate(first ? SocketView.BEFORE_AGENT : SocketView.NATIVE, seenAt);
+                    boolean beforeHooks = openBeforeHooks != null ? openBeforeHooks.contains(inode) : first;
+                    c = new Candidate(beforeHooks ? SocketView.BEFORE_AGENT : SocketView.NATIVE, seenAt);
                 }
                 nextDue = Math.min(nextDue, c.dueAt());
             }
@@ -471,14 +517,20 @@ public final class Reconciler {
     // neither listening nor connected, one not bound yet) are looked for again at the next pass: they may be
     // listed then.
     private void setAsideUnix(Set<Long> due) {
-        Set<Long> unixInodes = due.isEmpty() ? null : source.unixInodes();
+        setAsideUnix(due, due);
+    }
+
+    /** The unix sockets among {@code inodes} are set aside: taken out of them, the candidates and {@code from}. */
+    private void setAsideUnix(Set<Long> inodes, Set<Long> from) {
+        Set<Long> unixInodes = inodes.isEmpty() ? null : source.unixInodes();
         if (unixInodes != null) {
-            for (Iterator<Long> it = due.iterator(); it.hasNext(); ) {
+            for (Iterator<Long> it = inodes.iterator(); it.hasNext(); ) {
                 Long inode = it.next();
                 if (unixInodes.contains(inode)) {
                     unix.add(inode);
                     candidates.remove(inode);
                     it.remove();
+                    from.remove(inode);
                 }
             }
         }

@@ -69,10 +69,6 @@ public final class ReportService {
         }
     }
 
-    public void installShutdownHook() {
-        Runtime.getRuntime().addShutdownHook(new Thread(this::writeOnExit, "portagent-exit-report"));
-    }
-
     /** Periodic rewrite; failures are reported once, not on every tick. */
     public Runnable periodic() {
         boolean[] failing = {false};
@@ -102,8 +98,8 @@ public final class ReportService {
         }
     }
 
-    /** Runs in the shutdown hook; returns within the exit budget whatever the writer does. */
-    void writeOnExit() {
+    /** For the shutdown hook; returns within the exit budget whatever the writer does. */
+    public void writeOnExit() {
         CountDownLatch done = new CountDownLatch(1);
         Throwable[] failure = new Throwable[1];
         Thread thread = new Thread(() -> {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portagent.e2e.SocketsAssert.Port;
+import dev.portagent.e2e.apps.EndsAtOnce;
 import dev.portagent.e2e.apps.Quiet;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,6 +94,28 @@ class ExitIT {
                     .startsWith(Quiet.class.getName() + ".main(Quiet.java:");
         }
         assertThat(reported).as("open in the report vs. held in /proc").isEqualTo(held);
+        assertThat(report.closed()).isEmpty();
+    }
+
+    /**
+     * The hooks are put in place after premain, on the agent's thread: a JVM that ends before that thread
+     * has run them still leaves a report (the exit puts them in place itself), empty, and prints nothing.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void aJvmThatEndsAtOnceWithoutASocketLeavesAnEmptyReport(Jdk jdk, @TempDir Path dir) throws IOException {
+        jdk.assumePresent();
+        Path reportFile = dir.resolve("ports.json");
+        try (ChildJvm child = ChildJvm.on(jdk).agent("report=" + reportFile).classpath(ChildJvm.testClasspath())
+                .mainClass(EndsAtOnce.class).start()) {
+
+            assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isZero();
+            assertThat(child.stdout()).as("stdout").isEmpty();
+            assertThat(child.stderr()).as("stderr").isEmpty();
+        }
+        Report report = Report.read(reportFile);
+        assertThat(report.json().path("reason").asText()).isEqualTo("exit");
+        assertThat(report.open()).isEmpty();
         assertThat(report.closed()).isEmpty();
     }
 }

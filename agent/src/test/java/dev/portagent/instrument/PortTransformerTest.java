@@ -160,6 +160,36 @@ class PortTransformerTest {
                 jdkClass("sun/nio/ch/Net"))).as("only the boot loader's copy is the JDK's").isNull();
     }
 
+    /**
+     * premain adds the transformer before the hooks exist (the installation is made at the first socket
+     * class): a class is woven only once the installation says they are in place, and one it says no to
+     * (it failed, or another load of the agent has the hooks) is left as it is.
+     */
+    @Test
+    void asksForTheHooksBeforeItWeavesAndLeavesTheClassAloneWithout() throws IOException {
+        byte[] net = jdkClass("sun/nio/ch/Net");
+        List<String> asked = new ArrayList<>();
+        boolean[] inPlace = {false};
+        PortTransformer lazy = new PortTransformer(null, () -> {
+            asked.add("asked");
+            return inPlace[0];
+        });
+
+        assertThat(lazy.transform(null, getClass().getClassLoader(), "java/lang/Object", null, null, net)).isNull();
+        assertThat(lazy.transform(null, null, "java/net/Socket", null, null, jdkClass("java/net/Socket"))).isNull();
+        assertThat(asked).as("no question for a class it does not weave").isEmpty();
+        assertThat(lazy.saw("sun/nio/ch/Net")).isFalse();
+
+        assertThat(lazy.transform(null, null, "sun/nio/ch/Net", null, null, net)).isNull();
+        assertThat(lazy.saw("sun/nio/ch/Net")).as("handed to it, even though not woven").isTrue();
+
+        inPlace[0] = true;
+        assertThat(hookCalls(lazy.transform(null, null, "sun/nio/ch/Net", null, null, net)))
+                .contains("created", "bound", "connected");
+        assertThat(asked).hasSize(2);
+        assertThat(lazy.saw("sun/nio/ch/DatagramChannelImpl")).as("a target never loaded").isFalse();
+    }
+
     static byte[] jdkClass(String internalName) throws IOException {
         try (InputStream in = ClassLoader.getSystemResourceAsStream(internalName + ".class")) {
             assertThat(in).as(internalName + " in this JDK").isNotNull();

@@ -70,6 +70,34 @@ class ReconcilerTest {
         assertThat(s.warnings()).isEmpty();
     }
 
+    /**
+     * After a -javaagent the hooks are put in place some time after premain, and the first pass comes later
+     * still: a socket native code opened meanwhile is native, not one from before the agent, and waits for its
+     * confirming pass like any native one. Those open when the installation listed them are the agent's "before".
+     */
+    @Test
+    void withTheSocketsListedBeforeTheHooksOnlyThoseAreBeforeAgentHoweverLateTheFirstPass() {
+        proc.socket(3, 100, tcp(8080, "LISTEN", 0));
+        Set<Long> listed = Reconciler.socketInodes(proc);
+        proc.socket(4, 101, tcp(7000, "LISTEN", 0));
+        proc.unlisted(5, 102, true); // the JDK's unix socketpair, made at the agent's first file channel
+        reconciler.openBeforeHooks(listed);
+
+        long start = now;
+        reconciler.reconcileAtStart();
+        assertThat(now).as("the start does not wait for native candidates").isEqualTo(start);
+        assertThat(registry.snapshot().open()).extracting(SocketView::localPort, SocketView::origin)
+                .containsExactly(tuple(8080, SocketView.BEFORE_AGENT));
+
+        reconciler.reconcile();
+
+        assertThat(listed).containsExactly(100L);
+        assertThat(now - start).as("waited for the native one alone, not for the unix one")
+                .isEqualTo(Reconciler.NATIVE_CONFIRM_MILLIS);
+        assertThat(registry.snapshot().open()).extracting(SocketView::localPort, SocketView::origin)
+                .containsExactlyInAnyOrder(tuple(8080, SocketView.BEFORE_AGENT), tuple(7000, SocketView.NATIVE));
+    }
+
     @Test
     void socketsTheHooksKnowAreNotRecordedAgain() {
         hookRecord(5, 9000);

@@ -151,8 +151,9 @@ class CoexistenceIT {
         assertThat(Reports.sockets(written)).hasSize(1);
     }
 
-    /** verbose also says when the MBean is registered; that line is not about loading twice. */
+    /** verbose also says when the hooks are in place and the MBean registered; those lines are not about loading twice. */
     private static java.util.stream.Stream<String> verboseLinesAboutLoading(ChildJvm child) {
-        return child.stderr().lines().filter(line -> !line.contains("MBean dev.portagent:type=Ports registered"));
+        return child.stderr().lines().filter(line -> !line.contains("MBean dev.portagent:type=Ports registered")
+                && !line.startsWith("portagent: hooks in place"));
     }
 }

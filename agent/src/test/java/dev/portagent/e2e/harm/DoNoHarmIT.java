@@ -1,6 +1,7 @@
 package dev.portagent.e2e.harm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portagent.e2e.ChildJvm;
@@ -93,6 +94,45 @@ class DoNoHarmIT {
                         assertThat(fields.length).as("bound to a path: %s", String.join(" ", fields)).isEqualTo(7);
                     });
         }
+    }
+
+    /**
+     * premain only adds the transformer; the hooks are put in place afterwards, on the agent's thread unless
+     * a thread loads a socket class first, and a thread that loads one meanwhile waits for them inside the
+     * JVM's class loading. That is safe only while putting them in place loads no socket class itself. (The JDK
+     * may load one later for its own reasons: JDK 25's file streams load SocketChannelImpl, and the MBean
+     * server reads a file.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void theHooksArePutInPlaceWithoutLoadingASocketClass(Jdk jdk) throws IOException {
+        jdk.assumePresent();
+        Path classLog = dir.resolve("classes.log");
+        try (ChildJvm child = ChildJvm.on(jdk).jvmArgs("-Xlog:class+load=info:file=" + classLog + ":tid")
+                .agent("verbose=true").classpath(ChildJvm.testClasspath()).mainClass(HarmIdle.class).start()) {
+            child.awaitLine("^READY$", TIMEOUT);
+            await("the hooks in place").atMost(TIMEOUT).until(() -> child.stderr().contains("hooks in place"));
+            child.send("end");
+
+            assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isZero();
+            assertThat(child.stderr()).as(child::describe).doesNotContain("internal error");
+        }
+        List<String> lines = Files.readAllLines(classLog);
+        int from = indexOf(lines, "dev.portagent.instrument.BootstrapInjector");
+        int to = indexOf(lines, "dev.portagent.Installation$Installed");
+        String thread = lines.get(from).substring(0, lines.get(from).indexOf(']') + 1);
+        assertThat(lines.subList(from, to + 1)).as("classes loaded while the hooks were put in place")
+                .filteredOn(line -> line.startsWith(thread)).hasSizeGreaterThan(10)
+                .noneMatch(line -> line.matches(".*\\] sun\\.nio\\.ch\\.(Net|\\w*Socket\\w*|\\w*Datagram\\w*|UnixDispatcher) source: .*"));
+    }
+
+    private static int indexOf(List<String> classLog, String className) {
+        for (int i = 0; i < classLog.size(); i++) {
+            if (classLog.get(i).contains("] " + className + " source: ")) {
+                return i;
+            }
+        }
+        throw new AssertionError(className + " was never loaded");
     }
 
     /** The listening flag in the Flags column of /proc/net/unix. */

@@ -221,7 +221,7 @@ class OptionsIT {
         String atStart = "portagent: report=" + report + " cannot be written: " + problem
                 + "; recording anyway, and trying again at exit";
         child.awaitLine("^PORT \\d+$", TIMEOUT);
-        // premain printed it before main began; the reader thread may just not have passed it on yet
+        // The agent's start thread prints it as main begins; the reader thread may not have passed it on yet
         await("the start-up line").atMost(TIMEOUT).until(() -> child.stderr().contains(atStart));
         assertThat(child.stderr()).as(child::describe).isEqualTo(atStart + "\n");
 
