@@ -5,8 +5,8 @@ import dev.portagent.instrument.Instrumenter;
 import dev.portagent.jmx.Jmx;
 import dev.portagent.options.AgentOptions;
 import dev.portagent.proc.EphemeralRange;
+import dev.portagent.proc.ProcFds;
 import dev.portagent.registry.JdkSockets;
-import dev.portagent.registry.Reconciler;
 import dev.portagent.registry.Registry;
 import dev.portagent.report.JsonReport;
 import dev.portagent.report.ReportService;
@@ -156,7 +156,7 @@ final class Installation implements BooleanSupplier {
         public Installed make(Runnable bootClassesIn) throws Exception {
             // The sockets no hook can know of. With a -javaagent only the JVM's own and those opened by native code
             // since premain; an unknown socket opened later is native, even if the first /proc pass comes late.
-            Set<Long> openBeforeHooks = attached ? null : Reconciler.socketInodes(Reconciler.PROC);
+            Set<Long> openBeforeHooks = attached ? null : ProcFds.socketInodesOfThisProcess();
             // Next: nothing that names a bootstrap class may load before the boot loader has them.
             BootstrapInjector.inject(inst, Installer.class.getClassLoader());
             bootClassesIn.run();

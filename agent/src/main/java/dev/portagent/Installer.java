@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Installer {
 
     private static final long DIGEST_MILLIS = 500;
+    private static final long FIRST_PASS_AFTER_MILLIS = 1000;
     private static final AtomicBoolean CLAIMED = new AtomicBoolean();
 
     private Installer() {
@@ -120,7 +121,7 @@ final class Installer {
                 legacyImplWarnings(registry, err);
                 scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
                 registry.digestSoonWith(() -> scheduler.execute(registry::digest));
-                reconcile(options, installed, scheduler, err);
+                reconcile(options, installed, scheduler, main == null, err);
                 installed.jmx().start(scheduler, main, version(), err);
                 if (installed.reports() != null && options.report() != null && options.reportIntervalSeconds() > 0) {
                     scheduler.scheduleWithFixedDelay(installed.reports().periodic(), options.reportIntervalSeconds(),
@@ -151,9 +152,9 @@ final class Installer {
         }
     }
 
-    /** Sockets no hook saw: those open before we were loaded now, native ones periodically and for each report. */
+    /** Sockets no hook saw: those open before the hooks, native ones periodically and for each report or read. */
     private static void reconcile(AgentOptions options, Installation.Installed installed,
-                                  ScheduledExecutorService scheduler, PrintStream err) {
+                                  ScheduledExecutorService scheduler, boolean attached, PrintStream err) {
         Registry registry = installed.registry();
         JdkSockets jdk = installed.jdk();
         Reconciler reconciler = new Reconciler(registry, jdk::fdVal, Reconciler.PROC, System::currentTimeMillis);
@@ -170,7 +171,13 @@ final class Installer {
         // Before the first pass: a report the JVM's end asks for meanwhile waits for it and passes again.
         registry.reconcileWith(maxAge -> reconciler.reconcileIfOlderThan(maxAge, scheduler));
         reconciler.openBeforeHooks(installed.openBeforeHooks());
-        reconciler.reconcileAtStart();
+        if (attached) {
+            reconciler.reconcileAtStart();
+        } else {
+            // Out of the application's busiest moment, its first second: which sockets were there before the
+            // hooks is known already (the installation listed them), and a reader that needs a pass makes one.
+            scheduler.schedule(reconciler::reconcileAtStart, FIRST_PASS_AFTER_MILLIS, TimeUnit.MILLISECONDS);
+        }
         int seconds = options.reconcileSeconds();
         if (seconds > 0) {
             Reconciler.Later later = (task, delay) -> scheduler.schedule(task, delay, TimeUnit.MILLISECONDS);

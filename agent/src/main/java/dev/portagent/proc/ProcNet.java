@@ -29,7 +29,6 @@ import java.util.Set;
 public final class ProcNet {
 
     private static final Path PROC = Path.of("/proc");
-    private static final String SOCKET_LINK_PREFIX = "socket:[";
 
     // Columns of /proc/net/{tcp,udp}[6] we use; the kernel appends more, which we ignore.
     private static final int LOCAL = 1, REMOTE = 2, STATE = 3, UID = 7, INODE = 9, COLUMNS = 10;
@@ -129,7 +128,7 @@ public final class ProcNet {
         String[] lines = fileContent.split("\n");
         for (int i = 1; i < lines.length; i++) {
             String[] columns = lines[i].trim().split("\\s+");
-            long inode = columns.length >= 7 ? decimal(columns[6]) : -1;
+            long inode = columns.length >= 7 ? ProcFds.decimal(columns[6]) : -1;
             if (inode > 0) {
                 inodes.add(inode);
             }
@@ -169,7 +168,7 @@ public final class ProcNet {
         Map<Long, List<Long>> owners = new HashMap<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(proc)) {
             for (Path entry : entries) {
-                long pid = decimal(entry.getFileName().toString());
+                long pid = ProcFds.decimal(entry.getFileName().toString());
                 if (pid < 0) {
                     continue;
                 }
@@ -193,54 +192,7 @@ public final class ProcNet {
     }
 
     static Map<Integer, Long> socketFds(Path proc, long pid, Map<Integer, Long> known) {
-        Map<Integer, Long> inodes = new HashMap<>();
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve(Long.toString(pid)).resolve("fd"))) {
-            for (Path fd : fds) {
-                long number = decimal(fd.getFileName().toString());
-                if (number < 0 || number > Integer.MAX_VALUE) {
-                    continue;
-                }
-                Long vouched = known.get((int) number);
-                long inode = vouched != null ? vouched : socketInode(fd);
-                if (inode > 0) {
-                    inodes.put((int) number, inode);
-                }
-            }
-        } catch (Exception e) {
-            return null; // process gone or not ours to read
-        }
-        return inodes;
-    }
-
-    private static long socketInode(Path fd) {
-        String target;
-        try {
-            target = Files.readSymbolicLink(fd).toString();
-        } catch (Exception e) {
-            return -1; // closed while we were listing
-        }
-        if (!target.startsWith(SOCKET_LINK_PREFIX) || !target.endsWith("]")) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(target, SOCKET_LINK_PREFIX.length(), target.length() - 1, 10);
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
-    /** The non-negative decimal number {@code name} is (a pid, an fd), or -1. */
-    private static long decimal(String name) {
-        for (int i = 0; i < name.length(); i++) {
-            if (name.charAt(i) < '0' || name.charAt(i) > '9') {
-                return -1;
-            }
-        }
-        try {
-            return name.isEmpty() ? -1 : Long.parseLong(name);
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+        return ProcFds.socketFds(proc.resolve(Long.toString(pid)).resolve("fd"), known);
     }
 
     static List<ProcSocket> readNet(Path netDir) {

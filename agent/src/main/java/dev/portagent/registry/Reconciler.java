@@ -189,22 +189,9 @@ public final class Reconciler {
     }
 
     /**
-     * The inodes of this process's sockets now, or null when /proc cannot tell: what the installation
-     * lists before it puts the hooks in place. Lists /proc/self/fd only, and loads no socket class.
-     */
-    public static Set<Long> socketInodes(Source source) {
-        try {
-            Map<Integer, Long> fds = source.available() ? source.socketFds(Map.of()) : null;
-            return fds == null ? null : new HashSet<>(fds.values());
-        } catch (RuntimeException e) {
-            return null;
-        }
-    }
-
-    /**
-     * Which unknown sockets are {@link SocketView#BEFORE_AGENT}: those of {@code inodes} (from {@link
-     * #socketInodes} before the hooks were in place), every other one native, however late the first pass
-     * comes. Without it (or with null), those the first pass finds. Call before that pass.
+     * Which unknown sockets are {@link SocketView#BEFORE_AGENT}: those of {@code inodes} (the process's
+     * sockets before the hooks were in place), every other one native, however late the first pass comes.
+     * Without it (or with null), those the first pass finds. Call before that pass.
      */
     public synchronized void openBeforeHooks(Set<Long> inodes) {
         openBeforeHooks = inodes;

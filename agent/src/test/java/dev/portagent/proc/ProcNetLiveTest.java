@@ -43,10 +43,12 @@ class ProcNetLiveTest {
             assertThat(seen.state()).isEqualTo("LISTEN");
             assertThat(ProcNet.inodeOwners().get(seen.inode())).contains(PID);
             assertThat(ProcNet.socketInodes(PID)).contains(seen.inode());
+            assertThat(ProcFds.socketInodesOfThisProcess()).as("/proc/self/fd").contains(seen.inode());
             assertThat(ProcNet.readAll(PID)).contains(seen);
             assertThat(ProcNet.readAll()).contains(seen);
         }
         assertThat(ProcNet.socketsOf(PID)).doesNotContain(seen);
+        assertThat(ProcFds.socketInodesOfThisProcess()).doesNotContain(seen.inode());
     }
 
     @Test

@@ -78,7 +78,7 @@ class ReconcilerTest {
     @Test
     void withTheSocketsListedBeforeTheHooksOnlyThoseAreBeforeAgentHoweverLateTheFirstPass() {
         proc.socket(3, 100, tcp(8080, "LISTEN", 0));
-        Set<Long> listed = Reconciler.socketInodes(proc);
+        Set<Long> listed = new HashSet<>(proc.socketFds(Map.of()).values());
         proc.socket(4, 101, tcp(7000, "LISTEN", 0));
         proc.unlisted(5, 102, true); // the JDK's unix socketpair, made at the agent's first file channel
         reconciler.openBeforeHooks(listed);
