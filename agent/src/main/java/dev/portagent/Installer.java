@@ -5,7 +5,6 @@ import dev.portagent.instrument.PortTransformer;
 import dev.portagent.instrument.TransformCache;
 import dev.portagent.options.AgentOptions;
 import dev.portagent.options.OptionException;
-import dev.portagent.registry.JdkSockets;
 import dev.portagent.registry.Reconciler;
 import dev.portagent.registry.Registry;
 import dev.portagent.registry.Warning;
@@ -25,7 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Installer {
 
     private static final long DIGEST_MILLIS = 500;
-    private static final long FIRST_PASS_AFTER_MILLIS = 1000;
+    private static final long REST_AFTER_MILLIS = 1000;
     private static final AtomicBoolean CLAIMED = new AtomicBoolean();
 
     private Installer() {
@@ -62,12 +61,12 @@ final class Installer {
         PortTransformer transformer = new PortTransformer(options.cache() ? TransformCache.forThisUser() : null,
                 installation);
         inst.addTransformer(transformer, true);
-        if (reportPath != null || summary != null) {
-            // Now, not on the start thread: a program may end before that thread has run, and its report is still due.
-            Runtime.getRuntime().addShutdownHook(new Thread(new ExitReport(installation), "portagent-exit-report"));
-        }
         Start start = new Start(inst, options, installation, transformer, reportPath,
                 attached ? null : Thread.currentThread(), err);
+        if (reportPath != null || summary != null) {
+            // Now, not on the start thread: a program may end before that thread has run, and its report is still due.
+            Runtime.getRuntime().addShutdownHook(new Thread(new ExitReport(installation, start), "portagent-exit-report"));
+        }
         if (options.verbose()) {
             err.println("portagent " + version() + ": recording ports" + (attached ? " (attached)" : "")
                     + (reportPath != null ? "; report to " + reportPath : ""));
@@ -83,13 +82,38 @@ final class Installer {
     }
 
     /**
-     * The installation unless a socket class came first, the JDK's socket classes loaded before the
-     * transformer, then everything the hooks do not need: the agent's thread, digests, /proc scans, the
-     * MBean, periodic reports, the agent properties. {@code main} is the thread that will run the
-     * application's main, or null after an attach.
+     * The installation unless a socket class came first and the agent properties; then, after a -javaagent a
+     * second later (out of the application's busiest moment, where it only competed with the application's
+     * threads for the CPUs), after an attach at once, the rest: the JDK's socket classes loaded before the
+     * transformer, the agent's thread, digests, /proc scans, the MBean, periodic reports. Nothing of it is
+     * needed sooner: past {@code Registry.DIGEST_NOW} raw stacks the socket threads digest them, and a report
+     * at exit wires the /proc scan itself. {@code main} is the thread that will run the application's main,
+     * or null after an attach.
      */
-    private record Start(Instrumentation inst, AgentOptions options, Installation installation,
-                         PortTransformer transformer, Path reportPath, Thread main, PrintStream err) implements Runnable {
+    private static final class Start implements Runnable {
+        private final Instrumentation inst;
+        private final AgentOptions options;
+        private final Installation installation;
+        private final PortTransformer transformer;
+        private final Path reportPath;
+        private final Thread main;
+        private final PrintStream err;
+        // Made by the rest, or by the exit report when the JVM ends first: one either way. Guarded by this.
+        private boolean reconcilerMade;
+        private Reconciler reconciler;
+        private boolean reconcilerWired;
+
+        Start(Instrumentation inst, AgentOptions options, Installation installation, PortTransformer transformer,
+              Path reportPath, Thread main, PrintStream err) {
+            this.inst = inst;
+            this.options = options;
+            this.installation = installation;
+            this.transformer = transformer;
+            this.reportPath = reportPath;
+            this.main = main;
+            this.err = err;
+        }
+
         @Override
         public void run() {
             Installation.Installed installed = installation.get();
@@ -97,47 +121,102 @@ final class Installer {
                 return;
             }
             try {
+                // The command line tells from these whether the agent is already recording here.
+                AgentProperties.publish(inst, Map.of(AgentProperties.VERSION, version(),
+                        AgentProperties.LOADED_BY, main == null ? "attach" : "-javaagent",
+                        AgentProperties.OPTIONS, changedOptions(options)));
+                if (main != null) {
+                    Thread.sleep(REST_AFTER_MILLIS);
+                }
+                rest(installed);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Throwable t) {
+                err.println("portagent: part of the agent did not start (ports are still recorded): " + t);
+            }
+        }
+
+        private void rest(Installation.Installed installed) throws Exception {
+            try {
                 Instrumenter.weaveLoaded(inst, transformer);
             } catch (Throwable t) {
                 err.println("portagent: the JDK's socket classes loaded before the agent could not be instrumented"
                         + " (their sockets are found only by the /proc scan): " + t);
             }
-            try {
-                // The command line tells from these whether the agent is already recording here.
-                AgentProperties.publish(inst, Map.of(AgentProperties.VERSION, version(),
-                        AgentProperties.LOADED_BY, main == null ? "attach" : "-javaagent",
-                        AgentProperties.OPTIONS, changedOptions(options)));
-                if (reportPath != null) {
-                    // Here, not in premain: the probe file's random name initialises SecureRandom and the security
-                    // properties, milliseconds, and on JDK 25 that loads SocketChannelImpl (its file channel's stream).
-                    String problem = ReportFiles.problem(reportPath);
-                    if (problem != null) {
-                        err.println("portagent: report=" + options.report() + " cannot be written: " + problem
-                                + "; recording anyway, and trying again at exit");
+            if (reportPath != null) {
+                // Here, not in premain: the probe file's random name initialises SecureRandom and the security
+                // properties, milliseconds, and on JDK 25 that loads SocketChannelImpl (its file channel's stream).
+                String problem = ReportFiles.problem(reportPath);
+                if (problem != null) {
+                    err.println("portagent: report=" + options.report() + " cannot be written: " + problem
+                            + "; recording anyway, and trying again at exit");
+                }
+            }
+            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(new AgentThread());
+            Registry registry = installed.registry();
+            legacyImplWarnings(registry, err);
+            scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
+            registry.digestSoonWith(() -> scheduler.execute(registry::digest));
+            Reconciler r = reconciler(installed);
+            if (r != null) {
+                synchronized (this) {
+                    // JMX reads do not wait for /proc: a pass they ask for runs on the agent's thread (see
+                    // Registry.snapshot()).
+                    registry.reconcileWith(maxAge -> r.reconcileIfOlderThan(maxAge, scheduler));
+                    reconcilerWired = true;
+                }
+                r.reconcileAtStart();
+                int seconds = options.reconcileSeconds();
+                if (seconds > 0) {
+                    Reconciler.Later later = (task, delay) -> scheduler.schedule(task, delay, TimeUnit.MILLISECONDS);
+                    scheduler.scheduleWithFixedDelay(() -> r.scan(later), seconds, seconds, TimeUnit.SECONDS);
+                }
+            }
+            installed.jmx().start(scheduler, main, version(), err);
+            if (installed.reports() != null && options.report() != null && options.reportIntervalSeconds() > 0) {
+                scheduler.scheduleWithFixedDelay(installed.reports().periodic(), options.reportIntervalSeconds(),
+                        options.reportIntervalSeconds(), TimeUnit.SECONDS);
+            }
+        }
+
+        /** For a report at exit: the /proc scan, wired now if the rest has not run yet. */
+        synchronized void wireForExit(Installation.Installed installed) {
+            Reconciler r = reconciler(installed);
+            if (r != null && !reconcilerWired) {
+                installed.registry().reconcileWith(r::reconcileIfOlderThan);
+                reconcilerWired = true;
+            }
+        }
+
+        /** Sockets no hook saw: those open before the hooks, native ones periodically and for each report or read. */
+        private synchronized Reconciler reconciler(Installation.Installed installed) {
+            if (!reconcilerMade) {
+                reconcilerMade = true;
+                Registry registry = installed.registry();
+                Reconciler made = new Reconciler(registry, installed.jdk()::fdVal, Reconciler.PROC,
+                        System::currentTimeMillis);
+                if (made.available()) {
+                    made.openBeforeHooks(installed.openBeforeHooks());
+                    reconciler = made;
+                } else {
+                    String message = "/proc/self/fd or /proc/net/tcp cannot be read (not Linux?): sockets opened"
+                            + " before portagent was loaded or outside java.net and java.nio are not reported";
+                    registry.warn(Warning.RECONCILE_UNAVAILABLE, message, 0);
+                    if (options.verbose()) {
+                        err.println("portagent: " + message);
                     }
                 }
-                ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(new AgentThread());
-                Registry registry = installed.registry();
-                legacyImplWarnings(registry, err);
-                scheduler.scheduleWithFixedDelay(registry::digest, DIGEST_MILLIS, DIGEST_MILLIS, TimeUnit.MILLISECONDS);
-                registry.digestSoonWith(() -> scheduler.execute(registry::digest));
-                reconcile(options, installed, scheduler, main == null, err);
-                installed.jmx().start(scheduler, main, version(), err);
-                if (installed.reports() != null && options.report() != null && options.reportIntervalSeconds() > 0) {
-                    scheduler.scheduleWithFixedDelay(installed.reports().periodic(), options.reportIntervalSeconds(),
-                            options.reportIntervalSeconds(), TimeUnit.SECONDS);
-                }
-            } catch (Throwable t) {
-                err.println("portagent: part of the agent did not start (ports are still recorded): " + t);
             }
+            return reconciler;
         }
     }
 
-    private record ExitReport(Installation installation) implements Runnable {
+    private record ExitReport(Installation installation, Start start) implements Runnable {
         @Override
         public void run() {
             Installation.Installed installed = installation.getWithinWait("the JVM exits without a report");
             if (installed != null && installed.reports() != null) {
+                start.wireForExit(installed);
                 installed.reports().writeOnExit();
             }
         }
@@ -149,39 +228,6 @@ final class Installer {
             Thread t = new Thread(r, "portagent");
             t.setDaemon(true);
             return t;
-        }
-    }
-
-    /** Sockets no hook saw: those open before the hooks, native ones periodically and for each report or read. */
-    private static void reconcile(AgentOptions options, Installation.Installed installed,
-                                  ScheduledExecutorService scheduler, boolean attached, PrintStream err) {
-        Registry registry = installed.registry();
-        JdkSockets jdk = installed.jdk();
-        Reconciler reconciler = new Reconciler(registry, jdk::fdVal, Reconciler.PROC, System::currentTimeMillis);
-        if (!reconciler.available()) {
-            String message = "/proc/self/fd or /proc/net/tcp cannot be read (not Linux?): sockets opened before"
-                    + " portagent was loaded or outside java.net and java.nio are not reported";
-            registry.warn(Warning.RECONCILE_UNAVAILABLE, message, 0);
-            if (options.verbose()) {
-                err.println("portagent: " + message);
-            }
-            return;
-        }
-        // JMX reads do not wait for /proc: a pass they ask for runs on the agent's thread (see Registry.snapshot()).
-        // Before the first pass: a report the JVM's end asks for meanwhile waits for it and passes again.
-        registry.reconcileWith(maxAge -> reconciler.reconcileIfOlderThan(maxAge, scheduler));
-        reconciler.openBeforeHooks(installed.openBeforeHooks());
-        if (attached) {
-            reconciler.reconcileAtStart();
-        } else {
-            // Out of the application's busiest moment, its first second: which sockets were there before the
-            // hooks is known already (the installation listed them), and a reader that needs a pass makes one.
-            scheduler.schedule(reconciler::reconcileAtStart, FIRST_PASS_AFTER_MILLIS, TimeUnit.MILLISECONDS);
-        }
-        int seconds = options.reconcileSeconds();
-        if (seconds > 0) {
-            Reconciler.Later later = (task, delay) -> scheduler.schedule(task, delay, TimeUnit.MILLISECONDS);
-            scheduler.scheduleWithFixedDelay(() -> reconciler.scan(later), seconds, seconds, TimeUnit.SECONDS);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.portagent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -117,5 +118,31 @@ class ExitIT {
         assertThat(report.json().path("reason").asText()).isEqualTo("exit");
         assertThat(report.open()).isEmpty();
         assertThat(report.closed()).isEmpty();
+    }
+
+    /**
+     * A socket some native code opened before the hooks were in place, here JDWP's listener (its agent,
+     * given first, listens before ours starts): the report of a JVM that ends at once lists it as from
+     * before the agent, with the port JDWP says it listens on.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void aSocketFromBeforeTheAgentIsInTheReportOfAJvmThatEndsAtOnce(Jdk jdk, @TempDir Path dir) throws IOException {
+        jdk.assumePresent();
+        Path reportFile = dir.resolve("ports.json");
+        int jdwp;
+        try (ChildJvm child = ChildJvm.on(jdk)
+                .jvmArgs("-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:0")
+                .agent("report=" + reportFile).classpath(ChildJvm.testClasspath()).mainClass(EndsAtOnce.class).start()) {
+            jdwp = Integer.parseInt(child.awaitLine("^Listening for transport dt_socket at address: (\\d+)$", TIMEOUT)
+                    .group(1));
+
+            assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isZero();
+            assertThat(child.stderr()).as("stderr").isEmpty();
+        }
+        Report report = Report.read(reportFile);
+        assertThat(report.open()).extracting(s -> s.path("protocol").asText(), s -> s.path("role").asText(),
+                        s -> s.path("localPort").asInt(), s -> s.path("origin").asText())
+                .containsExactly(tuple("tcp", "listen", jdwp, "before-agent"));
     }
 }
