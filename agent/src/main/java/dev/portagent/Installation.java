@@ -13,7 +13,6 @@ import dev.portagent.report.ReportService;
 import java.io.PrintStream;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -34,7 +33,7 @@ import java.util.function.LongSupplier;
  * installation could need. Should it ever load one anyway, on its own thread, {@link #getAsBoolean}
  * answers rather than waiting for itself. One case is left, and bounded: a system class loader that is
  * not parallel capable and opens a socket inside loadClass holds the lock the installation needs to load
- * the agent's classes; the loading thread then gives up after {@link #WAIT}.
+ * the agent's classes; the loading thread then gives up after {@link #WAIT_MILLIS}.
  */
 final class Installation implements BooleanSupplier {
 
@@ -49,7 +48,7 @@ final class Installation implements BooleanSupplier {
      * How long a thread that loads a socket class, or the exit report, waits at most for the installation
      * another thread is making: far beyond what it takes (tens of milliseconds), reached only in the case above.
      */
-    static final Duration WAIT = Duration.ofSeconds(10);
+    static final long WAIT_MILLIS = 10_000;
 
     /** Makes the installation; tells {@code bootClassesIn} as soon as the boot loader has the hooks. */
     interface Maker {
@@ -57,7 +56,7 @@ final class Installation implements BooleanSupplier {
     }
 
     private final Maker maker;
-    private final Duration wait;
+    private final long waitMillis;
     private final PrintStream err;
     private final ReentrantLock lock = new ReentrantLock();
     // Guarded by lock. The two volatile ones are also read without it, by the thread that is installing.
@@ -66,9 +65,10 @@ final class Installation implements BooleanSupplier {
     private volatile Thread installing;
     private volatile boolean bootClassesIn;
 
-    Installation(Maker maker, Duration wait, PrintStream err) {
+    // Milliseconds, not a Duration: java.time is not loaded in premain otherwise.
+    Installation(Maker maker, long waitMillis, PrintStream err) {
         this.maker = maker;
-        this.wait = wait;
+        this.waitMillis = waitMillis;
         this.err = err;
     }
 
@@ -85,10 +85,10 @@ final class Installation implements BooleanSupplier {
         }
     }
 
-    /** As {@link #get}, also null after {@link #WAIT} for another thread, which is said with {@code meanwhile}. */
+    /** As {@link #get}, also null after the wait for another thread, which is said with {@code meanwhile}. */
     Installed getWithinWait(String meanwhile) {
         if (!lockWithinWait()) {
-            err.println("portagent: waited " + wait.toMillis() + " ms for the hooks to be put in place on another"
+            err.println("portagent: waited " + waitMillis + " ms for the hooks to be put in place on another"
                     + " thread; " + meanwhile);
             return null;
         }
@@ -101,7 +101,7 @@ final class Installation implements BooleanSupplier {
 
     // An interrupt of the waiting thread (one loading a class) must not leave a socket class without hooks.
     private boolean lockWithinWait() {
-        long deadline = System.nanoTime() + wait.toNanos();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         boolean interrupted = false;
         try {
             while (true) {

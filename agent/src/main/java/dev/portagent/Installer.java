@@ -18,14 +18,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Wires the pieces together once the options are known. */
 final class Installer {
 
     private static final long DIGEST_MILLIS = 500;
     private static final long REST_AFTER_MILLIS = 1000;
-    private static final AtomicBoolean CLAIMED = new AtomicBoolean();
+    // Not an AtomicBoolean: its first compareAndSet links a VarHandle, a millisecond of premain.
+    private static boolean claimed;
 
     private Installer() {
     }
@@ -33,7 +33,7 @@ final class Installer {
     static void install(String args, Instrumentation inst, boolean attached, PrintStream err) throws Exception {
         AgentOptions options;
         try {
-            options = AgentOptions.parse(args, systemProperties(), System.getenv());
+            options = AgentOptions.parse(args, systemProperties(), environment());
         } catch (OptionException e) {
             err.println(e.getMessage() + " (portagent is not installed; the application runs without it)");
             return;
@@ -44,7 +44,7 @@ final class Installer {
         }
         // Every load of the agent jar names the same classes of the system class loader: two -javaagent
         // flags, or an attach to a JVM started with one. The first wins, whatever order their threads run in.
-        if (!CLAIMED.compareAndSet(false, true)) {
+        if (!claim()) {
             if (options.verbose()) {
                 err.println("portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent")
                         + " changes nothing");
@@ -56,7 +56,7 @@ final class Installer {
         Path reportPath = options.reportPath(pid);
         String summary = options.summary(pid);
         Installation installation = new Installation(
-                new Installation.OfAgent(inst, options, reportPath, summary, attached, err), Installation.WAIT, err);
+                new Installation.OfAgent(inst, options, reportPath, summary, attached, err), Installation.WAIT_MILLIS, err);
         // Weaves nothing before the installation is made: it asks for it at the first socket class.
         PortTransformer transformer = new PortTransformer(options.cache() ? TransformCache.forThisUser() : null,
                 installation);
@@ -262,9 +262,25 @@ final class Installer {
         return text.length() == 0 ? "defaults" : text.toString();
     }
 
+    private static synchronized boolean claim() {
+        boolean first = !claimed;
+        claimed = true;
+        return first;
+    }
+
     static String version() {
         String v = Installer.class.getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
+    }
+
+    private static Map<String, String> environment() {
+        Map<String, String> map = new HashMap<>();
+        for (Map.Entry<String, String> variable : System.getenv().entrySet()) {
+            if (variable.getKey().startsWith("PORTAGENT_")) {
+                map.put(variable.getKey(), variable.getValue());
+            }
+        }
+        return map;
     }
 
     private static Map<String, String> systemProperties() {

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  */
 class InstallationTest {
 
-    private static final Duration LONG = Duration.ofMinutes(1);
+    private static final long LONG_MILLIS = 60_000;
+    private static final Duration LONG = Duration.ofMillis(LONG_MILLIS);
     private static final Installation.Installed MADE = new Installation.Installed(null, null, null, null, null);
 
     private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
@@ -42,7 +43,7 @@ class InstallationTest {
 
     @Test
     void aThreadLoadingASocketClassWaitsForTheInstallationAnotherThreadIsMakingAndItIsMadeOnce() throws Exception {
-        Installation installation = new Installation(heldUntilReleased(), LONG, err);
+        Installation installation = new Installation(heldUntilReleased(), LONG_MILLIS, err);
         Thread start = makingOnAThreadOfItsOwn(installation);
         AtomicReference<Boolean> answer = new AtomicReference<>();
         Thread loading = waiting(new Thread(() -> answer.set(installation.getAsBoolean()), "loading"));
@@ -60,7 +61,7 @@ class InstallationTest {
 
     @Test
     void anInterruptedLoadingThreadStillWaitsForTheHooksAndKeepsItsInterrupt() throws Exception {
-        Installation installation = new Installation(heldUntilReleased(), LONG, err);
+        Installation installation = new Installation(heldUntilReleased(), LONG_MILLIS, err);
         Thread start = makingOnAThreadOfItsOwn(installation);
         AtomicReference<Boolean> answer = new AtomicReference<>();
         AtomicBoolean stillInterrupted = new AtomicBoolean();
@@ -82,7 +83,7 @@ class InstallationTest {
 
     @Test
     void aLoadingThreadGivesUpAfterTheWaitAndSaysSo() throws Exception {
-        Installation installation = new Installation(heldUntilReleased(), Duration.ofMillis(50), err);
+        Installation installation = new Installation(heldUntilReleased(), 50, err);
         Thread start = makingOnAThreadOfItsOwn(installation);
 
         boolean answer = installation.getAsBoolean();
@@ -105,7 +106,7 @@ class InstallationTest {
             bootClassesIn.run();
             answers[1] = self[0].getAsBoolean();
             return MADE;
-        }, LONG, err);
+        }, LONG_MILLIS, err);
 
         assertThat(self[0].get()).isSameAs(MADE);
 
@@ -119,7 +120,7 @@ class InstallationTest {
         Installation installation = new Installation(bootClassesIn -> {
             made.incrementAndGet();
             throw new IllegalStateException("no /proc");
-        }, LONG, err);
+        }, LONG_MILLIS, err);
 
         assertThat(installation.get()).isNull();
         assertThat(installation.getAsBoolean()).isFalse();

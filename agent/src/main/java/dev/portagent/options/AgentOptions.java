@@ -206,15 +206,20 @@ public final class AgentOptions {
     for (Option option : Option.values()) {
       String raw = given.get(option);
       String source = "";
-      String property = "portagent." + option.key;
-      if (raw == null && sysProps.get(property) != null) {
-        raw = sysProps.get(property);
-        source = " (from system property " + property + ")";
+      // Looked up only when there is anything to look in: premain parses the options of every JVM it starts in.
+      if (raw == null && !sysProps.isEmpty()) {
+        String property = "portagent." + option.key;
+        if (sysProps.get(property) != null) {
+          raw = sysProps.get(property);
+          source = " (from system property " + property + ")";
+        }
       }
-      for (String variable : envNames(option.key)) {
-        if (raw == null && env.get(variable) != null) {
-          raw = env.get(variable);
-          source = " (from environment variable " + variable + ")";
+      if (raw == null && !env.isEmpty()) {
+        for (String variable : envNames(option.key)) {
+          if (raw == null && env.get(variable) != null) {
+            raw = env.get(variable);
+            source = " (from environment variable " + variable + ")";
+          }
         }
       }
       if (raw == null) {
