@@ -33,7 +33,8 @@ import java.util.function.LongSupplier;
  * installation could need. Should it ever load one anyway, on its own thread, {@link #getAsBoolean}
  * answers rather than waiting for itself. One case is left, and bounded: a system class loader that is
  * not parallel capable and opens a socket inside loadClass holds the lock the installation needs to load
- * the agent's classes; the loading thread then gives up after {@link #WAIT_MILLIS}.
+ * the agent's classes; the loading thread then gives up after {@link #WAIT_MILLIS}, leaves its class
+ * as it is, and the start thread weaves it once the installation is made.
  */
 final class Installation implements BooleanSupplier {
 
@@ -145,8 +146,8 @@ final class Installation implements BooleanSupplier {
             // connected is only unrecorded, and the class stays woven for every later one.
             return bootClassesIn;
         }
-        return getWithinWait("a JDK socket class loaded meanwhile stays without hooks: its sockets are found only by"
-                + " the /proc scan") != null;
+        return getWithinWait("a JDK socket class loaded meanwhile is woven later: until then its sockets are found"
+                + " only by the /proc scan") != null;
     }
 
     /** The installation of a real agent: the hooks in java.base, the registry, the recorder. */

@@ -92,7 +92,8 @@ class InstallationTest {
 
         assertThat(answer).isFalse();
         assertThat(errText()).isEqualTo("portagent: waited 50 ms for the hooks to be put in place on another thread;"
-                + " a JDK socket class loaded meanwhile stays without hooks: its sockets are found only by the /proc scan\n");
+                + " a JDK socket class loaded meanwhile is woven later: until then its sockets are found only by the /proc"
+                + " scan\n");
         assertThat(installation.get()).as("the installation itself went on").isSameAs(MADE);
     }
 

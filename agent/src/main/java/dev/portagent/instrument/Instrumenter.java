@@ -36,9 +36,9 @@ public final class Instrumenter {
     }
 
     /**
-     * Weaves the JDK's socket classes that were loaded before the transformer was added and have not
-     * passed through it since: all of those in use after an attach; after a -javaagent, only what the JVM
-     * loaded before premain (nothing, in the JDKs tested).
+     * Weaves the JDK's socket classes that are loaded and not woven: all of those in use after an attach;
+     * after a -javaagent, what the JVM loaded before premain (nothing, in the JDKs tested) and any the
+     * transformer left alone because the hooks were not in place in time.
      */
     public static void weaveLoaded(Instrumentation inst, PortTransformer transformer) throws Exception {
         List<Class<?>> loaded = new ArrayList<>();
@@ -46,7 +46,7 @@ public final class Instrumenter {
             // Every target is in sun.nio.ch: most of the JVM's classes are ruled out without a copy of their name.
             if (c.getClassLoader() == null && c.getName().startsWith("sun.nio.ch.")) {
                 String internalName = c.getName().replace('.', '/');
-                if (PortTransformer.TARGETS.contains(internalName) && !transformer.saw(internalName)) {
+                if (PortTransformer.TARGETS.contains(internalName) && !transformer.wove(internalName)) {
                     loaded.add(c);
                 }
             }

@@ -134,8 +134,9 @@ public final class PortTransformer implements ClassFileTransformer {
 
     private final TransformCache cache;
     private final BooleanSupplier hooksInPlace;
-    // The targets the JVM has handed to this transformer, loaded or retransformed: those need no rescan.
-    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    // The targets woven, at their load or a retransformation: those need no rescan. One left alone (the hooks
+    // not in place in time) is woven by the rescan.
+    private final Set<String> woven = ConcurrentHashMap.newKeySet();
     private volatile Throwable lastError;
 
     /** A transformer that always weaves with Byte Buddy. */
@@ -166,19 +167,19 @@ public final class PortTransformer implements ClassFileTransformer {
         if (!TARGETS.contains(className)) {
             return null;
         }
-        seen.add(className);
         try {
             if (!hooksInPlace.getAsBoolean()) {
                 return null;
             }
-            byte[] woven = cache == null ? null : cache.get(className, classfile);
-            if (woven == null) {
-                woven = weave(className, classfile);
+            byte[] bytes = cache == null ? null : cache.get(className, classfile);
+            if (bytes == null) {
+                bytes = weave(className, classfile);
                 if (cache != null) {
-                    cache.put(className, classfile, woven);
+                    cache.put(className, classfile, bytes);
                 }
             }
-            return woven;
+            woven.add(className);
+            return bytes;
         } catch (Throwable t) {
             lastError = t;
             return null;
@@ -194,9 +195,9 @@ public final class PortTransformer implements ClassFileTransformer {
         return lastError;
     }
 
-    /** Whether the JVM has handed this target (an internal name) to this transformer. */
-    public boolean saw(String internalName) {
-        return seen.contains(internalName);
+    /** Whether this transformer has woven this target (an internal name) in this JVM. */
+    public boolean wove(String internalName) {
+        return woven.contains(internalName);
     }
 
     private enum Always implements BooleanSupplier {
