@@ -168,10 +168,13 @@ public final class PortTransformer implements ClassFileTransformer {
             return null;
         }
         try {
+            // The cache is read before the question: a thread that loads the first socket class reads it while
+            // the start thread puts the hooks in place, not after. Weaving waits for the answer: it loads the
+            // advice classes, which name the hooks, before the boot loader would have them.
+            byte[] bytes = cache == null ? null : cache.get(className, classfile);
             if (!hooksInPlace.getAsBoolean()) {
                 return null;
             }
-            byte[] bytes = cache == null ? null : cache.get(className, classfile);
             if (bytes == null) {
                 bytes = weave(className, classfile);
                 if (cache != null) {
