@@ -10,8 +10,9 @@ import java.util.Map;
 /**
  * Benchmark 2, start-up: the wall time of a child JVM from start to exit, for {@link Hello} bare, with
  * an agent that does nothing (the JVM's own price for {@code -javaagent}), and with each agent; the
- * socket variant makes the agent instrument the JDK. "first start" empties the agent's transform cache
- * before each run, "second start" runs with the cache a previous run filled.
+ * socket variants make the agent instrument the JDK, at once or after the classes variant's work (as an
+ * application opens its first socket after its own start-up). "first start" empties the agent's transform
+ * cache before each run, "second start" runs with the cache a previous run filled.
  */
 final class StartupBench {
 
@@ -19,7 +20,7 @@ final class StartupBench {
 
     /** The argument of {@link Hello}: what the program does besides printing a line. */
     private enum Work {
-        HELLO("hello"), SOCKET("hello+socket"), CLASSES("hello+classes");
+        HELLO("hello"), SOCKET("hello+socket"), CLASSES("hello+classes"), CLASSES_SOCKET("hello+classes+socket");
 
         final String label;
 
@@ -47,9 +48,10 @@ final class StartupBench {
         }
         for (Bench.Agent a : setup.agents()) {
             for (Work w : Work.values()) {
-                // Only the socket work weaves JDK classes; without it the cache is never read.
-                for (boolean cold : w == Work.SOCKET ? new boolean[] {true, false} : new boolean[] {false}) {
-                    configs.add(new Config(w.label + ", " + a.label() + (w != Work.SOCKET ? ""
+                // Only the socket works weave JDK classes; without them the cache is never read.
+                boolean socket = w == Work.SOCKET || w == Work.CLASSES_SOCKET;
+                for (boolean cold : socket ? new boolean[] {true, false} : new boolean[] {false}) {
+                    configs.add(new Config(w.label + ", " + a.label() + (!socket ? ""
                             : cold ? ", first start" : ", second start"), Kind.AGENT, a, w, cold));
                 }
             }
@@ -102,6 +104,7 @@ final class StartupBench {
                     case HELLO -> List.of();
                     case SOCKET -> List.of("socket");
                     case CLASSES -> List.of("classes");
+                    case CLASSES_SOCKET -> List.of("classes", "socket");
                 }, setup.env(c.agent()));
     }
 }
