@@ -169,8 +169,7 @@ final class Installation implements BooleanSupplier {
             Jmx jmx = Jmx.observe(registry, options);
             if (!Instrumenter.hook(registry, jdk, options.stackDepth(), options.stackRate(), options.accepted())) {
                 if (options.verbose()) {
-                    err.println("portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent")
-                            + " changes nothing");
+                    err.println(Installer.alreadyInstalled(attached));
                 }
                 return null;
             }

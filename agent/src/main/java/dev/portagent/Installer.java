@@ -46,8 +46,7 @@ final class Installer {
         // flags, or an attach to a JVM started with one. The first wins, whatever order their threads run in.
         if (!claim()) {
             if (options.verbose()) {
-                err.println("portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent")
-                        + " changes nothing");
+                err.println(alreadyInstalled(attached));
             }
             return;
         }
@@ -101,7 +100,6 @@ final class Installer {
         // Made by the rest, or by the exit report when the JVM ends first: one either way. Guarded by this.
         private boolean reconcilerMade;
         private Reconciler reconciler;
-        private boolean reconcilerWired;
 
         Start(Instrumentation inst, AgentOptions options, Installation installation, PortTransformer transformer,
               Path reportPath, Thread main, PrintStream err) {
@@ -159,12 +157,9 @@ final class Installer {
             registry.digestSoonWith(() -> scheduler.execute(registry::digest));
             Reconciler r = reconciler(installed);
             if (r != null) {
-                synchronized (this) {
-                    // JMX reads do not wait for /proc: a pass they ask for runs on the agent's thread (see
-                    // Registry.snapshot()).
-                    registry.reconcileWith(maxAge -> r.reconcileIfOlderThan(maxAge, scheduler));
-                    reconcilerWired = true;
-                }
+                // JMX reads do not wait for /proc: a pass they ask for runs on the agent's thread (see
+                // Registry.snapshot()).
+                registry.reconcileWith(maxAge -> r.reconcileIfOlderThan(maxAge, scheduler));
                 r.reconcileAtStart();
                 int seconds = options.reconcileSeconds();
                 if (seconds > 0) {
@@ -179,17 +174,12 @@ final class Installer {
             }
         }
 
-        /** For a report at exit: the /proc scan, wired now if the rest has not run yet. */
-        synchronized void wireForExit(Installation.Installed installed) {
-            Reconciler r = reconciler(installed);
-            if (r != null && !reconcilerWired) {
-                installed.registry().reconcileWith(r::reconcileIfOlderThan);
-                reconcilerWired = true;
-            }
-        }
-
-        /** Sockets no hook saw: those open before the hooks, native ones periodically and for each report or read. */
-        private synchronized Reconciler reconciler(Installation.Installed installed) {
+        /**
+         * Sockets no hook saw: those open before the hooks, native ones periodically and for each report or read.
+         * Made once, by the rest or by a report at exit, and wired into the registry at once for reports; the
+         * rest wires it again so that JMX reads do not wait for /proc.
+         */
+        synchronized Reconciler reconciler(Installation.Installed installed) {
             if (!reconcilerMade) {
                 reconcilerMade = true;
                 Registry registry = installed.registry();
@@ -197,6 +187,7 @@ final class Installer {
                         System::currentTimeMillis);
                 if (made.available()) {
                     made.openBeforeHooks(installed.openBeforeHooks());
+                    registry.reconcileWith(made::reconcileIfOlderThan);
                     reconciler = made;
                 } else {
                     String message = "/proc/self/fd or /proc/net/tcp cannot be read (not Linux?): sockets opened"
@@ -216,7 +207,7 @@ final class Installer {
         public void run() {
             Installation.Installed installed = installation.getWithinWait("the JVM exits without a report");
             if (installed != null && installed.reports() != null) {
-                start.wireForExit(installed);
+                start.reconciler(installed); // the /proc scan, should the rest not have run yet
                 installed.reports().writeOnExit();
             }
         }
@@ -260,6 +251,10 @@ final class Installer {
             }
         });
         return text.length() == 0 ? "defaults" : text.toString();
+    }
+
+    static String alreadyInstalled(boolean attached) {
+        return "portagent: already installed in this JVM; this " + (attached ? "attach" : "-javaagent") + " changes nothing";
     }
 
     private static synchronized boolean claim() {

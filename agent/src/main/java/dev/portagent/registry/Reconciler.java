@@ -16,7 +16,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
-import java.util.stream.Collectors;
 
 /**
  * Records the INET sockets of this process that no hook saw, by comparing /proc with the registry:
@@ -320,8 +319,10 @@ public final class Reconciler {
         if (first && openBeforeHooks != null) {
             // The JDK's unix socketpair for its pre-close trick, made at the first NIO channel (often the agent's
             // own cache read), comes after the installation's listing: set aside now rather than a second later.
-            setAsideUnix(unknown.stream().filter(inode -> !openBeforeHooks.contains(inode))
-                    .collect(Collectors.toCollection(HashSet::new)), unknown);
+            Set<Long> fresh = new HashSet<>(unknown);
+            fresh.removeAll(openBeforeHooks);
+            setAsideUnix(fresh);
+            unknown.removeAll(unix);
         }
         boolean mayBeNative = !first || openBeforeHooks != null && !openBeforeHooks.containsAll(unknown);
         if (mayBeNative && !unknown.isEmpty()) {
@@ -504,20 +505,14 @@ public final class Reconciler {
     // neither listening nor connected, one not bound yet) are looked for again at the next pass: they may be
     // listed then.
     private void setAsideUnix(Set<Long> due) {
-        setAsideUnix(due, due);
-    }
-
-    /** The unix sockets among {@code inodes} are set aside: taken out of them, the candidates and {@code from}. */
-    private void setAsideUnix(Set<Long> inodes, Set<Long> from) {
-        Set<Long> unixInodes = inodes.isEmpty() ? null : source.unixInodes();
+        Set<Long> unixInodes = due.isEmpty() ? null : source.unixInodes();
         if (unixInodes != null) {
-            for (Iterator<Long> it = inodes.iterator(); it.hasNext(); ) {
+            for (Iterator<Long> it = due.iterator(); it.hasNext(); ) {
                 Long inode = it.next();
                 if (unixInodes.contains(inode)) {
                     unix.add(inode);
                     candidates.remove(inode);
                     it.remove();
-                    from.remove(inode);
                 }
             }
         }
