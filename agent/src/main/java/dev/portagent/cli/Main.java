@@ -59,8 +59,11 @@ public final class Main {
             err.println(e.getMessage());
             return e.exitCode;
         } catch (NoClassDefFoundError e) {
-            err.println("portagent: this Java runtime lacks " + e.getMessage().replace('/', '.')
-                    + " (module jdk.attach): run the command with a full JDK");
+            String missing = e.getMessage().replace('/', '.');
+            // The jar's Launcher-Agent-Class loads the libraries: only java -jar runs it.
+            err.println(missing.startsWith("dev.portagent.shaded.")
+                    ? "portagent: its libraries are not loaded (" + missing + "): run it as java -jar portagent.jar"
+                    : "portagent: this Java runtime lacks " + missing + " (module jdk.attach): run the command with a full JDK");
             return ERROR;
         }
     }

@@ -45,7 +45,7 @@ public final class PortTransformer implements ClassFileTransformer {
 
     // Every use of Byte Buddy is in here, loaded only when a target class is loaded and the cache
     // cannot help: PortTransformer itself loads in premain, and its verification would otherwise
-    // load Byte Buddy types for the signatures it names.
+    // load Byte Buddy types for the signatures it names, before Libraries.ensure() made them loadable.
     static final class Weaver {
 
         // A switch rather than a map of lambdas next to TARGETS: premain needs only the names, and each
@@ -191,6 +191,7 @@ public final class PortTransformer implements ClassFileTransformer {
 
     /** Pure function of the class bytes: the unit of the transform test and of any cache. */
     public byte[] weave(String internalName, byte[] classfile) {
+        Libraries.ensure();
         return Weaver.weave(internalName, classfile);
     }
 

@@ -123,11 +123,7 @@ public final class TransformCache {
                 if (size > MAX_ENTRY_BYTES || size < MAGIC.length + 8) {
                     return null;
                 }
-                ByteBuffer buffer = ByteBuffer.allocate((int) size);
-                while (buffer.hasRemaining() && in.read(buffer) >= 0) {
-                    // read it all
-                }
-                bytes = buffer.array();
+                bytes = readAll(in, (int) size);
             }
             return decode(bytes, internalName, original, fingerprint());
         } catch (Exception | LinkageError e) {
@@ -141,22 +137,8 @@ public final class TransformCache {
             if (!usable()) {
                 return;
             }
-            Path file = entry(internalName, original);
-            // A name no other writer uses: two JVMs starting at once each write their own, then rename.
-            Path temp = dir().resolve(file.getFileName() + "." + ProcessHandle.current().pid() + "."
-                    + System.nanoTime() + ".tmp");
-            try (SeekableByteChannel out = Files.newByteChannel(temp, Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), Posix.PRIVATE_FILE)) {
-                ByteBuffer bytes = ByteBuffer.wrap(encode(internalName, original, woven, fingerprint()));
-                while (bytes.hasRemaining()) {
-                    out.write(bytes);
-                }
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(temp);
-                throw e;
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            prune();
+            writeAtomically(entry(internalName, original), encode(internalName, original, woven, fingerprint()));
+            prune("*" + SUFFIX, MAX_ENTRIES);
         } catch (Exception | LinkageError e) {
             // the cache stays as it was
         }
@@ -165,6 +147,40 @@ public final class TransformCache {
     /** Why the cache is not used, or null while it is (or before its first use). */
     public String problem() {
         return problem;
+    }
+
+    /** The checked directory, or null when the cache is off for the reason {@link #problem} gives. */
+    Path privateDirectory() {
+        return usable() ? dir() : null;
+    }
+
+    /** Whether this file is a regular file of this user's that no one else may write. */
+    boolean privateFile(Path file) {
+        return trusted(file, false);
+    }
+
+    /** Writes the file private to this user; readers see the old file or the whole new one, never a part. */
+    void writeAtomically(Path file, byte[] content) throws IOException {
+        Path temp = writeNew(file.resolveSibling(file.getFileName() + ".tmp"), content);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * A new file beside {@code prefix}, private to this user, under a name no other writer uses (two JVMs
+     * starting at once each write their own). Not {@code Files.createTempFile}: its random name initialises
+     * SecureRandom, which reads the security properties through a file stream (see {@link #readAll}).
+     */
+    static Path writeNew(Path prefix, byte[] content) throws IOException {
+        Path file = prefix.resolveSibling(prefix.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + System.nanoTime());
+        try (SeekableByteChannel out = Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), Posix.PRIVATE_FILE)) {
+            writeAll(out, content);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+        return file;
     }
 
     Path dir() {
@@ -265,19 +281,36 @@ public final class TransformCache {
         return dir().resolve(internalName.replace('/', '.') + "-" + Long.toHexString(crc.getValue()) + SUFFIX);
     }
 
-    /** Keeps the directory small: the oldest entries go when there are too many. */
-    private void prune() throws IOException {
+    // Channels, never the streams of Files: on JDK 25 a stream over a channel loads SocketChannelImpl (to ask
+    // whether the channel is one), a class this code may be weaving on the same thread.
+    static byte[] readAll(SeekableByteChannel in, int size) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(size);
+        while (buffer.hasRemaining() && in.read(buffer) >= 0) {
+            // read it all
+        }
+        return buffer.array();
+    }
+
+    static void writeAll(SeekableByteChannel out, byte[] content) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(content);
+        while (bytes.hasRemaining()) {
+            out.write(bytes);
+        }
+    }
+
+    /** Keeps the directory small: the oldest files of this kind go when there are more than {@code max}. */
+    void prune(String glob, int max) throws IOException {
         List<Path> entries = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir(), "*" + SUFFIX)) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir(), glob)) {
             for (Path p : files) {
                 entries.add(p);
             }
         }
-        if (entries.size() <= MAX_ENTRIES) {
+        if (entries.size() <= max) {
             return;
         }
         entries.sort(Comparator.comparingLong(TransformCache::modified));
-        for (Path p : entries.subList(0, entries.size() - MAX_ENTRIES)) {
+        for (Path p : entries.subList(0, entries.size() - max)) {
             Files.deleteIfExists(p);
         }
     }

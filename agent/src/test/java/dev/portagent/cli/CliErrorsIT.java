@@ -49,6 +49,19 @@ class CliErrorsIT {
         }
     }
 
+    /** Its libraries come in through the jar's Launcher-Agent-Class, which only java -jar runs. */
+    @Test
+    void runOtherwiseThanAsJavaJarItSaysHow() throws Exception {
+        Path report = Files.writeString(dir.resolve("report.json"), "{}");
+        Ended result = ChildJvm.on(Jdk.current()).classpath(ChildJvm.agentJar()).mainClass("dev.portagent.cli.Main")
+                .args("show", report.toString()).run(TIMEOUT);
+
+        assertThat(result.exit()).as(result.toString()).isEqualTo(2);
+        assertThat(result.stderr()).matches("portagent: its libraries are not loaded \\(dev\\.portagent\\.shaded\\.[\\w.$]+\\):"
+                + " run it as java -jar portagent.jar\n");
+        assertThat(result.stdout()).isEmpty();
+    }
+
     @Test
     void notAJvm() {
         try (ChildJvm sleep = ChildJvm.process("sleep", "600")) {

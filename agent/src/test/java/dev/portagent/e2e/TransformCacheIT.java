@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portagent.e2e.apps.FileFirstServer;
 import dev.portagent.e2e.apps.ReadyServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,21 +41,76 @@ class TransformCacheIT {
 
         assertThat(first.classesLoaded()).contains(BYTE_BUDDY);
         assertThat(second.classesLoaded()).doesNotContain(BYTE_BUDDY);
+        List<String> files;
         try (Stream<Path> entries = Files.list(cacheHome.resolve("portagent"))) {
-            assertThat(entries.map(p -> p.getFileName().toString()))
-                    .anyMatch(name -> name.startsWith("sun.nio.ch.Net-"));
+            files = entries.map(p -> p.getFileName().toString()).toList();
         }
+        assertThat(files).anyMatch(name -> name.startsWith("sun.nio.ch.Net-"));
+        // Byte Buddy came from the libraries' one copy in the cache, which the second start's report shared.
+        assertThat(files.stream().filter(name -> name.startsWith("libraries-"))).singleElement()
+                .satisfies(name -> assertThat(first.classesLoaded().lines()
+                                .filter(l -> l.contains(BYTE_BUDDY) && !l.endsWith("source: __dynamic_proxy__")))
+                        .isNotEmpty().allMatch(l -> l.endsWith(cacheHome.resolve("portagent").resolve(name).toString())));
         assertThat(second.sockets()).isNotEmpty().isEqualTo(first.sockets());
         assertThat(first.stderr()).doesNotContain("portagent");
         assertThat(second.stderr()).doesNotContain("portagent");
     }
 
+    /**
+     * A miss beside an unpacked copy of the libraries (another JDK's or an older build's entries): the weaving
+     * reads that copy first, and on JDK 25 a stream over a file loads SocketChannelImpl, the very class being
+     * woven when a file read loads it first.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void aStartThatFindsOnlyTheLibrariesWeavesAndRecordsTheSame(Jdk jdk, @TempDir Path dir) throws IOException {
+        jdk.assumePresent();
+        Path cacheHome = dir.resolve("cache-home");
+        Start first = start(jdk, dir, cacheHome, "first", FileFirstServer.class);
+        try (Stream<Path> entries = Files.list(cacheHome.resolve("portagent"))) {
+            for (Path woven : entries.filter(p -> p.toString().endsWith(".woven")).toList()) {
+                Files.delete(woven);
+            }
+        }
+
+        Start again = start(jdk, dir, cacheHome, "again", FileFirstServer.class);
+
+        assertThat(again.classesLoaded()).contains(BYTE_BUDDY);
+        assertThat(again.sockets()).isNotEmpty().isEqualTo(first.sockets());
+        assertThat(again.stderr()).doesNotContain("portagent").doesNotContain("Error");
+    }
+
+    /** With the cache off the libraries are unpacked for each JVM, into a temporary file of its own. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void withoutTheCacheTheLibrariesComeFromAPrivateFileDeletedAtExit(Jdk jdk, @TempDir Path dir) throws IOException {
+        jdk.assumePresent();
+        Path cacheHome = dir.resolve("cache-home");
+
+        Start off = start(jdk, dir, cacheHome, "off", FileFirstServer.class, "cache=false");
+        Start on = start(jdk, dir, cacheHome, "on", FileFirstServer.class);
+
+        assertThat(off.classesLoaded().lines().filter(l -> l.contains(BYTE_BUDDY) && !l.endsWith("source: __dynamic_proxy__")))
+                .isNotEmpty().allMatch(l -> l.contains("source: file:" + dir.resolve("tmp").resolve("portagent-libraries.jar.")));
+        assertThat(off.sockets()).isNotEmpty().isEqualTo(on.sockets());
+        assertThat(off.stderr()).doesNotContain("portagent").doesNotContain("Error");
+        try (Stream<Path> left = Files.list(dir.resolve("tmp"))) {
+            assertThat(left).as("left in java.io.tmpdir").isEmpty();
+        }
+    }
+
     private static Start start(Jdk jdk, Path dir, Path cacheHome, String name) throws IOException {
+        return start(jdk, dir, cacheHome, name, ReadyServer.class);
+    }
+
+    private static Start start(Jdk jdk, Path dir, Path cacheHome, String name, Class<?> app, String... more)
+            throws IOException {
         Path report = dir.resolve(name + ".json");
         Path classes = dir.resolve(name + "-classes.log");
         try (ChildJvm child = ChildJvm.on(jdk).env("XDG_CACHE_HOME", cacheHome.toString())
-                .jvmArgs("-Xlog:class+load=info:file=" + classes)
-                .agent("report=" + report).classpath(ChildJvm.testClasspath()).mainClass(ReadyServer.class).start()) {
+                .jvmArgs("-Xlog:class+load=info:file=" + classes, "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp")))
+                .agent(String.join(",", Stream.concat(Stream.of("report=" + report), Stream.of(more)).toList()))
+                .classpath(ChildJvm.testClasspath()).mainClass(app).start()) {
             child.awaitLine(line -> line.startsWith("READY"), TIMEOUT);
             child.send("bye");
             assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isEqualTo(3);
