@@ -3,23 +3,24 @@ package dev.portagent.instrument;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
+import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
+import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.zip.CRC32;
 
 /**
  * Byte Buddy and Jackson travel as a jar inside the agent jar ({@value #ENTRY}), and join the system class
  * loader's search only when first needed: to weave a class the cache does not hold, to write a JSON report,
- * and in the command line. The JVM reads every entry of the agent jar's directory before premain, twice;
- * the libraries' 4,300 entries cost 6-7 ms of every start (BENCHMARKS.md, round 12).
+ * and in the command line. The JVM reads every entry of the agent jar's directory before premain: the
+ * libraries' 4,300 entries cost 6-7 ms of every start (BENCHMARKS.md, round 12).
  *
  * <p>The first {@link #ensure} unpacks the jar into this user's cache directory, under the transform cache's
- * rules (a file there is used only if it is private and holds these very bytes), else into a private
+ * rules (a file there is used only if it is private and its size and checksum are the entry's), else into a private
  * temporary file deleted at exit, and appends it to the system class loader's search: the agent's classes
  * that name the libraries resolve them there from then on. Each such class is reached only after
  * {@code ensure} (JarContentIT lists them); a class that tried earlier would keep the failure for good.
@@ -37,6 +38,7 @@ public final class Libraries {
     private static boolean ready;
     private static boolean unpacking;
     private static String failure;
+    private static JarFile appended;
 
     private Libraries() {
     }
@@ -49,8 +51,10 @@ public final class Libraries {
         try {
             offer(inst, true);
             ensure();
+        } catch (IllegalStateException e) {
+            System.err.println(e.getMessage());
         } catch (Throwable t) {
-            System.err.println(t.getMessage());
+            System.err.println("portagent: its libraries could not be loaded: " + t);
         }
     }
 
@@ -79,20 +83,26 @@ public final class Libraries {
         }
         unpacking = true;
         try {
-            byte[] jar;
-            try (InputStream in = Libraries.class.getClassLoader().getResourceAsStream(ENTRY)) {
-                if (in == null) {
-                    ready = true;
+            Path agentJar = Path.of(Libraries.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (!Files.isRegularFile(agentJar)) {
+                ready = true; // classes on a directory
+                return;
+            }
+            try (JarFile outer = new JarFile(agentJar.toFile())) {
+                JarEntry entry = outer.getJarEntry(ENTRY);
+                if (entry == null) {
+                    ready = true; // a jar built without them nested: they are in it
                     return;
                 }
-                jar = in.readAllBytes();
-            }
-            if (inst == null) {
-                throw new IllegalStateException("no Instrumentation was offered");
-            }
-            Path file = unpack(jar, useCacheDirectory ? TransformCache.forThisUser() : null);
-            try (JarFile opened = new JarFile(file.toFile())) {
-                inst.appendToSystemClassLoaderSearch(opened);
+                if (inst == null) {
+                    throw new IllegalStateException("no Instrumentation was offered");
+                }
+                Path file = unpack(outer, entry, useCacheDirectory ? TransformCache.forThisUser() : null);
+                JarFile libraries = new JarFile(file.toFile());
+                inst.appendToSystemClassLoaderSearch(libraries);
+                // Kept open for good: the class path opens the same file and shares this one's reading of its
+                // directory (4,300 entries) instead of reading it again.
+                appended = libraries;
             }
             ready = true;
         } catch (Exception | LinkageError e) {
@@ -103,28 +113,45 @@ public final class Libraries {
         }
     }
 
-    /** The file that holds {@code jar}: the cache's copy when it has one, else a new one. */
-    static Path unpack(byte[] jar, TransformCache cache) throws IOException {
-        CRC32 crc = new CRC32();
-        crc.update(jar);
+    /**
+     * The file that holds the entry's bytes: the cache's copy when it has one (private, of the entry's size and
+     * checksum, both read from the agent jar's directory), else a new one.
+     */
+    static Path unpack(JarFile outer, JarEntry entry, TransformCache cache) throws IOException {
         Path dir = cache == null ? null : cache.privateDirectory();
         if (dir != null) {
-            Path file = dir.resolve("libraries-" + Long.toHexString(crc.getValue()) + ".jar");
-            if (cache.privateFile(file) && holds(file, jar)) {
+            Path file = dir.resolve("libraries-" + Long.toHexString(entry.getCrc()) + ".jar");
+            if (cache.privateFile(file) && holds(file, entry.getSize(), entry.getCrc())) {
                 return file;
             }
-            cache.writeAtomically(file, jar);
+            try (InputStream in = outer.getInputStream(entry)) {
+                cache.writeAtomically(file, in);
+            }
             cache.prune("libraries-*.jar", KEEP);
             return file;
         }
-        Path temp = TransformCache.writeNew(Path.of(System.getProperty("java.io.tmpdir"), "portagent-libraries.jar"), jar);
+        Path temp;
+        try (InputStream in = outer.getInputStream(entry)) {
+            temp = TransformCache.writeNew(Path.of(System.getProperty("java.io.tmpdir"), "portagent-libraries.jar"), in);
+        }
         temp.toFile().deleteOnExit();
         return temp;
     }
 
-    private static boolean holds(Path file, byte[] jar) throws IOException {
+    private static boolean holds(Path file, long size, long crc) throws IOException {
         try (SeekableByteChannel in = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            return in.size() == jar.length && Arrays.equals(TransformCache.readAll(in, jar.length), jar);
+            if (in.size() != size) {
+                return false;
+            }
+            // Direct: the checksum is computed where the file's bytes land, with no copy into the heap.
+            ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 16);
+            CRC32 actual = new CRC32();
+            while (in.read(buffer) >= 0) {
+                buffer.flip();
+                actual.update(buffer);
+                buffer.clear();
+            }
+            return actual.getValue() == crc;
         }
     }
 }

@@ -137,7 +137,8 @@ public final class TransformCache {
             if (!usable()) {
                 return;
             }
-            writeAtomically(entry(internalName, original), encode(internalName, original, woven, fingerprint()));
+            writeAtomically(entry(internalName, original),
+                    new ByteArrayInputStream(encode(internalName, original, woven, fingerprint())));
             prune("*" + SUFFIX, MAX_ENTRIES);
         } catch (Exception | LinkageError e) {
             // the cache stays as it was
@@ -160,7 +161,7 @@ public final class TransformCache {
     }
 
     /** Writes the file private to this user; readers see the old file or the whole new one, never a part. */
-    void writeAtomically(Path file, byte[] content) throws IOException {
+    void writeAtomically(Path file, InputStream content) throws IOException {
         Path temp = writeNew(file.resolveSibling(file.getFileName() + ".tmp"), content);
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -170,12 +171,18 @@ public final class TransformCache {
      * starting at once each write their own). Not {@code Files.createTempFile}: its random name initialises
      * SecureRandom, which reads the security properties through a file stream (see {@link #readAll}).
      */
-    static Path writeNew(Path prefix, byte[] content) throws IOException {
+    static Path writeNew(Path prefix, InputStream content) throws IOException {
         Path file = prefix.resolveSibling(prefix.getFileName() + "." + ProcessHandle.current().pid() + "."
                 + System.nanoTime());
         try (SeekableByteChannel out = Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), Posix.PRIVATE_FILE)) {
-            writeAll(out, content);
+            byte[] buffer = new byte[1 << 16];
+            for (int n = content.read(buffer); n >= 0; n = content.read(buffer)) {
+                ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
+                while (bytes.hasRemaining()) {
+                    out.write(bytes);
+                }
+            }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;
@@ -289,13 +296,6 @@ public final class TransformCache {
             // read it all
         }
         return buffer.array();
-    }
-
-    static void writeAll(SeekableByteChannel out, byte[] content) throws IOException {
-        ByteBuffer bytes = ByteBuffer.wrap(content);
-        while (bytes.hasRemaining()) {
-            out.write(bytes);
-        }
     }
 
     /** Keeps the directory small: the oldest files of this kind go when there are more than {@code max}. */

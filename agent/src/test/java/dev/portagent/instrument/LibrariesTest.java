@@ -7,14 +7,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The jar of libraries is loaded into java.base's neighbours: the copy on disk is used only when it is this
- * user's, private and byte for byte the one inside this agent jar. (Loading it is tested on the real jar:
+ * The jar of libraries joins the system class path: the copy on disk is used only when it is this user's,
+ * private, and of the size and checksum the agent jar's directory gives its entry. (Loading it is tested on the real jar:
  * every end-to-end test that weaves, writes a report or runs the command line.)
  */
 class LibrariesTest {
@@ -37,13 +42,31 @@ class LibrariesTest {
         return new TransformCache(dir, me, "agent-1/jdk-17");
     }
 
+    /** The libraries' entry of an agent jar that holds these bytes in it. */
+    private Path unpack(byte[] libraries, TransformCache cache) throws IOException {
+        Path agentJar = Files.createTempFile(home, "agent", ".jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(agentJar))) {
+            JarEntry entry = new JarEntry(Libraries.ENTRY);
+            CRC32 crc = new CRC32();
+            crc.update(libraries);
+            entry.setMethod(ZipEntry.STORED);
+            entry.setSize(libraries.length);
+            entry.setCrc(crc.getValue());
+            out.putNextEntry(entry);
+            out.write(libraries);
+        }
+        try (JarFile jar = new JarFile(agentJar.toFile())) {
+            return Libraries.unpack(jar, jar.getJarEntry(Libraries.ENTRY), cache);
+        }
+    }
+
     @Test
     void theFirstUseWritesAPrivateCopyThatLaterUsesShare() throws IOException {
         byte[] jar = {'P', 'K', 1, 2, 3};
 
-        Path first = Libraries.unpack(jar, cache());
+        Path first = unpack(jar, cache());
         FileTime written = Files.getLastModifiedTime(first);
-        Path later = Libraries.unpack(jar, cache());
+        Path later = unpack(jar, cache());
 
         assertThat(first.getParent()).isEqualTo(dir);
         assertThat(Files.readAllBytes(first)).isEqualTo(jar);
@@ -53,24 +76,26 @@ class LibrariesTest {
     }
 
     @Test
-    void aCopyThatDiffersInAnyByteIsWrittenAnew() throws IOException {
+    void aCopyOfAnotherSizeOrChecksumIsWrittenAnew() throws IOException {
         byte[] jar = {'P', 'K', 1, 2, 3};
-        Path file = Libraries.unpack(jar, cache());
-        Files.write(file, new byte[] {'P', 'K', 1, 2, 4});
+        Path file = unpack(jar, cache());
 
-        Path again = Libraries.unpack(jar, cache());
+        for (byte[] unexpected : new byte[][] {{'P', 'K', 1, 2, 4}, {'P', 'K', 1, 2}}) {
+            Files.write(file, unexpected);
+            Path again = unpack(jar, cache());
 
-        assertThat(again).isEqualTo(file);
-        assertThat(Files.readAllBytes(again)).isEqualTo(jar);
+            assertThat(again).isEqualTo(file);
+            assertThat(Files.readAllBytes(again)).isEqualTo(jar);
+        }
     }
 
     @Test
     void aCopyOthersMayWriteIsNotUsed() throws IOException {
         byte[] jar = {'P', 'K', 1, 2, 3};
-        Path file = Libraries.unpack(jar, cache());
+        Path file = unpack(jar, cache());
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
 
-        Path again = Libraries.unpack(jar, cache());
+        Path again = unpack(jar, cache());
 
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(again))).isEqualTo("rw-------");
     }
@@ -80,8 +105,8 @@ class LibrariesTest {
         byte[] jar = {'P', 'K', 9};
         TransformCache notMine = new TransformCache(dir, NOBODY, "agent-1/jdk-17");
 
-        Path offCache = Libraries.unpack(jar, null);
-        Path badCache = Libraries.unpack(jar, notMine);
+        Path offCache = unpack(jar, null);
+        Path badCache = unpack(jar, notMine);
 
         for (Path file : new Path[] {offCache, badCache}) {
             assertThat(file.getParent()).isEqualTo(Path.of(System.getProperty("java.io.tmpdir")));
@@ -95,7 +120,7 @@ class LibrariesTest {
     @Test
     void onlyTheNewestFewBuildsKeepACopy() throws IOException {
         for (int build = 0; build < 6; build++) {
-            Path file = Libraries.unpack(new byte[] {'P', 'K', (byte) build}, cache());
+            Path file = unpack(new byte[] {'P', 'K', (byte) build}, cache());
             // Builds a second apart, whatever the file system's timestamp resolution.
             Files.setLastModifiedTime(file, FileTime.fromMillis(1_000_000L * (build + 1)));
         }
