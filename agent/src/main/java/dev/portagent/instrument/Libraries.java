@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.zip.CRC32;
@@ -20,10 +21,11 @@ import java.util.zip.CRC32;
  * libraries' 4,300 entries cost 6-7 ms of every start (BENCHMARKS.md, round 12).
  *
  * <p>The first {@link #ensure} unpacks the jar into this user's cache directory, under the transform cache's
- * rules (a file there is used only if it is private and its size and checksum are the entry's), else into a private
- * temporary file deleted at exit, and appends it to the system class loader's search: the agent's classes
- * that name the libraries resolve them there from then on. Each such class is reached only after
- * {@code ensure} (JarContentIT lists them); a class that tried earlier would keep the failure for good.
+ * rules (a file there is used only if it is private and its size and checksum are the entry's), else into a
+ * private temporary file deleted at exit (in {@code java.io.tmpdir}, else {@code /dev/shm}), and appends it to
+ * the system class loader's search: the agent's classes that name the libraries resolve them there from then
+ * on. Each such class is reached only after {@code ensure} (JarContentIT lists them); a class that tried
+ * earlier would keep the failure for good.
  * Run from classes on a directory, as in this project's unit tests, there is no such entry: the libraries
  * are on the class path already.
  */
@@ -32,6 +34,8 @@ public final class Libraries {
     static final String ENTRY = "META-INF/portagent/libraries.jar";
     // Old builds' copies beside this one's: a JVM of each may still start.
     private static final int KEEP = 3;
+    // Where a container with a read-only root file system most often still lets a process write a file.
+    private static final Path SHARED_MEMORY = Path.of("/dev/shm");
 
     private static Instrumentation inst;
     private static boolean useCacheDirectory;
@@ -52,7 +56,7 @@ public final class Libraries {
             offer(inst, true);
             ensure();
         } catch (IllegalStateException e) {
-            System.err.println(e.getMessage());
+            // ensure() has said why
         } catch (Throwable t) {
             System.err.println("portagent: its libraries could not be loaded: " + t);
         }
@@ -97,7 +101,8 @@ public final class Libraries {
                 if (inst == null) {
                     throw new IllegalStateException("no Instrumentation was offered");
                 }
-                Path file = unpack(outer, entry, useCacheDirectory ? TransformCache.forThisUser() : null);
+                Path file = unpack(outer, entry, useCacheDirectory ? TransformCache.forThisUser() : null,
+                        List.of(Path.of(System.getProperty("java.io.tmpdir")), SHARED_MEMORY));
                 JarFile libraries = new JarFile(file.toFile());
                 inst.appendToSystemClassLoaderSearch(libraries);
                 // Kept open for good: the class path opens the same file and shares this one's reading of its
@@ -106,7 +111,11 @@ public final class Libraries {
             }
             ready = true;
         } catch (Exception | LinkageError e) {
-            failure = "portagent: its libraries (Byte Buddy, Jackson) could not be unpacked and loaded: " + e;
+            failure = "portagent: its libraries (Byte Buddy, Jackson) could not be unpacked and loaded (" + e
+                    + "): the JDK's socket classes it has not instrumented yet stay as they are, and reports cannot be"
+                    + " written";
+            // Said here, once: the weave that asked only records its error, and a report says it failed.
+            System.err.println(failure);
             throw new IllegalStateException(failure, e);
         } finally {
             unpacking = false;
@@ -115,9 +124,11 @@ public final class Libraries {
 
     /**
      * The file that holds the entry's bytes: the cache's copy when it has one (private, of the entry's size and
-     * checksum, both read from the agent jar's directory), else a new one.
+     * checksum, both read from the agent jar's directory), else a new one there, else a new one in the first
+     * of the temporary directories that takes it.
      */
-    static Path unpack(JarFile outer, JarEntry entry, TransformCache cache) throws IOException {
+    static Path unpack(JarFile outer, JarEntry entry, TransformCache cache, List<Path> temporary) throws IOException {
+        IOException failed = null;
         Path dir = cache == null ? null : cache.privateDirectory();
         if (dir != null) {
             Path file = dir.resolve("libraries-" + Long.toHexString(entry.getCrc()) + ".jar");
@@ -126,16 +137,26 @@ public final class Libraries {
             }
             try (InputStream in = outer.getInputStream(entry)) {
                 cache.writeAtomically(file, in);
+                cache.prune("libraries-*.jar", KEEP);
+                return file;
+            } catch (IOException e) {
+                failed = e; // a full disk, say: a temporary file may still do
             }
-            cache.prune("libraries-*.jar", KEEP);
-            return file;
         }
-        Path temp;
-        try (InputStream in = outer.getInputStream(entry)) {
-            temp = TransformCache.writeNew(Path.of(System.getProperty("java.io.tmpdir"), "portagent-libraries.jar"), in);
+        for (Path place : temporary) {
+            try (InputStream in = outer.getInputStream(entry)) {
+                Path temp = TransformCache.writeNew(place.resolve("portagent-libraries.jar"), in);
+                temp.toFile().deleteOnExit();
+                return temp;
+            } catch (IOException e) {
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
+            }
         }
-        temp.toFile().deleteOnExit();
-        return temp;
+        throw failed != null ? failed : new IOException("nowhere to unpack them");
     }
 
     private static boolean holds(Path file, long size, long crc) throws IOException {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,6 +27,7 @@ class TransformCacheIT {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final String BYTE_BUDDY = "dev.portagent.shaded.net.bytebuddy.";
+    private static final Path SHM = Path.of("/dev/shm");
 
     private record Start(String classesLoaded, List<String> sockets, String stderr) {
     }
@@ -99,16 +101,47 @@ class TransformCacheIT {
         }
     }
 
+    /** A read-only root file system, where only /dev/shm takes a file: there, and gone at exit. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.portagent.e2e.Jdks#all")
+    void withoutACacheOrATemporaryDirectoryTheyComeFromSharedMemory(Jdk jdk, @TempDir Path dir) throws IOException {
+        jdk.assumePresent();
+        Assumptions.assumeTrue(Files.isDirectory(SHM) && Files.isWritable(SHM), "skipped: no writable /dev/shm");
+        Path cacheHome = dir.resolve("cache-home");
+        List<Path> before = portagentFilesIn(SHM);
+
+        Start off = start(jdk, dir, dir.resolve("no-such-directory"), cacheHome, "off", FileFirstServer.class,
+                "cache=false");
+        Start on = start(jdk, dir, cacheHome, "on", FileFirstServer.class);
+
+        assertThat(off.classesLoaded().lines().filter(l -> l.contains(BYTE_BUDDY) && !l.endsWith("source: __dynamic_proxy__")))
+                .isNotEmpty().allMatch(l -> l.contains("source: file:" + SHM.resolve("portagent-libraries.jar.")));
+        assertThat(off.sockets()).isNotEmpty().isEqualTo(on.sockets());
+        assertThat(off.stderr()).doesNotContain("portagent").doesNotContain("Error");
+        assertThat(portagentFilesIn(SHM)).as("left in /dev/shm").isEqualTo(before);
+    }
+
+    private static List<Path> portagentFilesIn(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().startsWith("portagent-")).sorted().toList();
+        }
+    }
+
     private static Start start(Jdk jdk, Path dir, Path cacheHome, String name) throws IOException {
         return start(jdk, dir, cacheHome, name, ReadyServer.class);
     }
 
     private static Start start(Jdk jdk, Path dir, Path cacheHome, String name, Class<?> app, String... more)
             throws IOException {
+        return start(jdk, dir, Files.createDirectories(dir.resolve("tmp")), cacheHome, name, app, more);
+    }
+
+    private static Start start(Jdk jdk, Path dir, Path tmp, Path cacheHome, String name, Class<?> app, String... more)
+            throws IOException {
         Path report = dir.resolve(name + ".json");
         Path classes = dir.resolve(name + "-classes.log");
         try (ChildJvm child = ChildJvm.on(jdk).env("XDG_CACHE_HOME", cacheHome.toString())
-                .jvmArgs("-Xlog:class+load=info:file=" + classes, "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp")))
+                .jvmArgs("-Xlog:class+load=info:file=" + classes, "-Djava.io.tmpdir=" + tmp)
                 .agent(String.join(",", Stream.concat(Stream.of("report=" + report), Stream.of(more)).toList()))
                 .classpath(ChildJvm.testClasspath()).mainClass(app).start()) {
             child.awaitLine(line -> line.startsWith("READY"), TIMEOUT);

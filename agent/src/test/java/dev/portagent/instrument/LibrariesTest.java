@@ -7,12 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,6 +46,10 @@ class LibrariesTest {
 
     /** The libraries' entry of an agent jar that holds these bytes in it. */
     private Path unpack(byte[] libraries, TransformCache cache) throws IOException {
+        return unpack(libraries, cache, List.of(Path.of(System.getProperty("java.io.tmpdir"))));
+    }
+
+    private Path unpack(byte[] libraries, TransformCache cache, List<Path> temporary) throws IOException {
         Path agentJar = Files.createTempFile(home, "agent", ".jar");
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(agentJar))) {
             JarEntry entry = new JarEntry(Libraries.ENTRY);
@@ -56,7 +62,7 @@ class LibrariesTest {
             out.write(libraries);
         }
         try (JarFile jar = new JarFile(agentJar.toFile())) {
-            return Libraries.unpack(jar, jar.getJarEntry(Libraries.ENTRY), cache);
+            return Libraries.unpack(jar, jar.getJarEntry(Libraries.ENTRY), cache, temporary);
         }
     }
 
@@ -115,6 +121,22 @@ class LibrariesTest {
             Files.delete(file);
         }
         assertThat(notMine.problem()).contains("not by this user");
+    }
+
+    /** A read-only root file system: java.io.tmpdir refuses, /dev/shm (here: the last place) takes it. */
+    @Test
+    void aTemporaryDirectoryThatRefusesPassesItToTheNext() throws IOException {
+        Path notADirectory = Files.writeString(home.resolve("not-a-directory"), "");
+        Path shm = Files.createDirectory(home.resolve("shm"));
+
+        Path file = unpack(new byte[] {'P', 'K', 7}, null, List.of(home.resolve("missing"), notADirectory, shm));
+
+        assertThat(file.getParent()).isEqualTo(shm);
+        assertThat(Files.readAllBytes(file)).containsExactly('P', 'K', 7);
+        IOException nowhere = Assertions.catchThrowableOfType(
+                () -> unpack(new byte[] {'P', 'K', 8}, null, List.of(home.resolve("missing"), notADirectory)),
+                IOException.class);
+        assertThat(nowhere.getSuppressed()).hasSize(1);
     }
 
     @Test
