@@ -16,9 +16,9 @@ import java.util.zip.CRC32;
 
 /**
  * Byte Buddy and Jackson travel as a jar inside the agent jar ({@value #ENTRY}), and join the system class
- * loader's search only when first needed: to weave a class the cache does not hold, to write a JSON report,
- * and in the command line. The JVM reads every entry of the agent jar's directory before premain: the
- * libraries' 4,300 entries cost 6-7 ms of every start (BENCHMARKS.md, round 12).
+ * loader's search only when first needed: to weave a class the cache does not hold, and in the command line
+ * (the report is written without them). The JVM reads every entry of the agent jar's directory before
+ * premain: the libraries' 4,300 entries cost 6-7 ms of every start (BENCHMARKS.md, round 12).
  *
  * <p>The first {@link #ensure} unpacks the jar into this user's cache directory, under the transform cache's
  * rules (a file there is used only if it is private and its size and checksum are the entry's), else into a
@@ -112,9 +112,9 @@ public final class Libraries {
             ready = true;
         } catch (Exception | LinkageError e) {
             failure = "portagent: its libraries (Byte Buddy, Jackson) could not be unpacked and loaded (" + e
-                    + "): the JDK's socket classes it has not instrumented yet stay as they are, and reports cannot be"
-                    + " written";
-            // Said here, once: the weave that asked only records its error, and a report says it failed.
+                    + "): the JDK's socket classes it has not instrumented yet stay as they are (their sockets are found"
+                    + " only by the /proc scan)";
+            // Said here, once: the weave that asked only records its error.
             System.err.println(failure);
             throw new IllegalStateException(failure, e);
         } finally {

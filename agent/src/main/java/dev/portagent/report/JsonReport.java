@@ -1,9 +1,5 @@
 package dev.portagent.report;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import dev.portagent.instrument.Libraries;
 import dev.portagent.registry.SiteView;
 import dev.portagent.registry.Snapshot;
 import dev.portagent.registry.SocketView;
@@ -59,133 +55,122 @@ public final class JsonReport {
     }
 
     public static void write(Header header, Snapshot s, String reason, OutputStream out) throws IOException {
-        Libraries.ensure();
-        Generator.write(header, s, reason, out);
-    }
-
-    // Jackson is named only in here: JsonReport itself is loaded (for iso, by the MBean) before the libraries are.
-    private static final class Generator {
-        private static final JsonFactory FACTORY = new JsonFactory();
-
-        static void write(Header header, Snapshot s, String reason, OutputStream out) throws IOException {
-            try (JsonGenerator g = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
-                g.useDefaultPrettyPrinter();
-                g.writeStartObject();
-                g.writeStringField("schema", SCHEMA);
-                g.writeStringField("generatedAt", iso(s.takenAt()));
-                g.writeStringField("reason", reason);
-
-                g.writeObjectFieldStart("jvm");
-                g.writeNumberField("pid", header.pid());
-                g.writeStringField("javaVersion", header.javaVersion());
-                g.writeStringField("vmName", header.vmName());
-                g.writeStringField("startTime", header.startTime() == 0 ? null : iso(header.startTime()));
-                g.writeStringField("command", header.command());
-                g.writeEndObject();
-
-                g.writeObjectFieldStart("agent");
-                g.writeStringField("version", header.agentVersion());
-                g.writeObjectFieldStart("options");
-                for (Map.Entry<String, String> e : header.options().entrySet()) {
-                    g.writeStringField(e.getKey(), e.getValue());
-                }
-                g.writeEndObject();
-                g.writeEndObject();
-
-                g.writeObjectFieldStart("ephemeralRange");
-                g.writeNumberField("low", s.ephemeralRange().low());
-                g.writeNumberField("high", s.ephemeralRange().high());
-                g.writeStringField("source", s.ephemeralRange().source());
-                g.writeEndObject();
-
-                Snapshot.Counters c = s.counters();
-                g.writeObjectFieldStart("summary");
-                g.writeNumberField("open", s.open().size());
-                g.writeNumberField("openEphemeral", s.open().stream().filter(SocketView::ephemeral).count());
-                g.writeNumberField("ephemeralAllocated", c.ephemeralAllocated());
-                g.writeNumberField("binds", c.binds());
-                g.writeNumberField("connects", c.connects());
-                g.writeNumberField("accepts", c.accepts());
-                g.writeNumberField("closed", c.closed());
-                g.writeNumberField("droppedHistory", c.droppedHistory());
-                g.writeObjectFieldStart("origins");
-                for (Map.Entry<String, Long> e : s.origins().entrySet()) {
-                    g.writeNumberField(e.getKey(), e.getValue());
-                }
-                g.writeEndObject();
-                g.writeEndObject();
-
-                g.writeArrayFieldStart("sockets");
-                for (SocketView v : s.open()) {
-                    socket(g, v);
-                }
-                for (SocketView v : s.closed()) {
-                    socket(g, v);
-                }
-                g.writeEndArray();
-
-                g.writeArrayFieldStart("sites");
-                for (SiteView site : s.sites()) {
-                    g.writeStartObject();
-                    g.writeStringField("site", site.site());
-                    g.writeNumberField("opened", site.opened());
-                    g.writeNumberField("open", site.open());
-                    g.writeNumberField("ephemeral", site.ephemeral());
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
-
-                g.writeArrayFieldStart("warnings");
-                for (Warning w : s.warnings()) {
-                    g.writeStartObject();
-                    g.writeStringField("type", w.type());
-                    g.writeStringField("message", w.message());
-                    if (w.port() != 0) {
-                        g.writeNumberField("port", w.port());
-                    } else {
-                        g.writeNullField("port");
-                    }
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
-                g.writeEndObject();
-            }
-        }
-
-        private static void socket(JsonGenerator g, SocketView v) throws IOException {
+        try (JsonWriter g = new JsonWriter(out)) {
             g.writeStartObject();
-            g.writeNumberField("id", v.id());
-            g.writeStringField("protocol", v.protocol());
-            g.writeStringField("role", v.role());
-            g.writeStringField("family", v.family());
-            g.writeStringField("localAddress", v.localAddress());
-            g.writeNumberField("localPort", v.localPort());
-            g.writeStringField("remoteAddress", v.remoteAddress());
-            if (v.remoteAddress() == null) {
-                g.writeNullField("remotePort");
-            } else {
-                g.writeNumberField("remotePort", v.remotePort());
-            }
-            g.writeNumberField("requestedPort", v.requestedPort());
-            g.writeBooleanField("ephemeral", v.ephemeral());
-            g.writeBooleanField("inEphemeralRange", v.inEphemeralRange());
-            g.writeStringField("state", v.state());
-            g.writeStringField("openedAt", iso(v.openedAt()));
-            g.writeStringField("closedAt", v.closedAt() == 0 ? null : iso(v.closedAt()));
-            g.writeStringField("thread", v.thread());
-            g.writeNumberField("threadId", v.threadId());
-            g.writeBooleanField("virtual", v.virtual());
-            g.writeStringField("site", v.site());
-            g.writeArrayFieldStart("stack");
-            for (String frame : v.stack()) {
-                g.writeString(frame);
-            }
-            g.writeEndArray();
-            g.writeStringField("origin", v.origin());
-            if (v.error() != null) {
-                g.writeStringField("error", v.error());
+            g.writeStringField("schema", SCHEMA);
+            g.writeStringField("generatedAt", iso(s.takenAt()));
+            g.writeStringField("reason", reason);
+
+            g.writeObjectFieldStart("jvm");
+            g.writeNumberField("pid", header.pid());
+            g.writeStringField("javaVersion", header.javaVersion());
+            g.writeStringField("vmName", header.vmName());
+            g.writeStringField("startTime", header.startTime() == 0 ? null : iso(header.startTime()));
+            g.writeStringField("command", header.command());
+            g.writeEndObject();
+
+            g.writeObjectFieldStart("agent");
+            g.writeStringField("version", header.agentVersion());
+            g.writeObjectFieldStart("options");
+            for (Map.Entry<String, String> e : header.options().entrySet()) {
+                g.writeStringField(e.getKey(), e.getValue());
             }
             g.writeEndObject();
+            g.writeEndObject();
+
+            g.writeObjectFieldStart("ephemeralRange");
+            g.writeNumberField("low", s.ephemeralRange().low());
+            g.writeNumberField("high", s.ephemeralRange().high());
+            g.writeStringField("source", s.ephemeralRange().source());
+            g.writeEndObject();
+
+            Snapshot.Counters c = s.counters();
+            g.writeObjectFieldStart("summary");
+            g.writeNumberField("open", s.open().size());
+            g.writeNumberField("openEphemeral", s.open().stream().filter(SocketView::ephemeral).count());
+            g.writeNumberField("ephemeralAllocated", c.ephemeralAllocated());
+            g.writeNumberField("binds", c.binds());
+            g.writeNumberField("connects", c.connects());
+            g.writeNumberField("accepts", c.accepts());
+            g.writeNumberField("closed", c.closed());
+            g.writeNumberField("droppedHistory", c.droppedHistory());
+            g.writeObjectFieldStart("origins");
+            for (Map.Entry<String, Long> e : s.origins().entrySet()) {
+                g.writeNumberField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+
+            g.writeArrayFieldStart("sockets");
+            for (SocketView v : s.open()) {
+                socket(g, v);
+            }
+            for (SocketView v : s.closed()) {
+                socket(g, v);
+            }
+            g.writeEndArray();
+
+            g.writeArrayFieldStart("sites");
+            for (SiteView site : s.sites()) {
+                g.writeStartObject();
+                g.writeStringField("site", site.site());
+                g.writeNumberField("opened", site.opened());
+                g.writeNumberField("open", site.open());
+                g.writeNumberField("ephemeral", site.ephemeral());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+
+            g.writeArrayFieldStart("warnings");
+            for (Warning w : s.warnings()) {
+                g.writeStartObject();
+                g.writeStringField("type", w.type());
+                g.writeStringField("message", w.message());
+                if (w.port() != 0) {
+                    g.writeNumberField("port", w.port());
+                } else {
+                    g.writeNullField("port");
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
         }
+    }
+
+    private static void socket(JsonWriter g, SocketView v) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("id", v.id());
+        g.writeStringField("protocol", v.protocol());
+        g.writeStringField("role", v.role());
+        g.writeStringField("family", v.family());
+        g.writeStringField("localAddress", v.localAddress());
+        g.writeNumberField("localPort", v.localPort());
+        g.writeStringField("remoteAddress", v.remoteAddress());
+        if (v.remoteAddress() == null) {
+            g.writeNullField("remotePort");
+        } else {
+            g.writeNumberField("remotePort", v.remotePort());
+        }
+        g.writeNumberField("requestedPort", v.requestedPort());
+        g.writeBooleanField("ephemeral", v.ephemeral());
+        g.writeBooleanField("inEphemeralRange", v.inEphemeralRange());
+        g.writeStringField("state", v.state());
+        g.writeStringField("openedAt", iso(v.openedAt()));
+        g.writeStringField("closedAt", v.closedAt() == 0 ? null : iso(v.closedAt()));
+        g.writeStringField("thread", v.thread());
+        g.writeNumberField("threadId", v.threadId());
+        g.writeBooleanField("virtual", v.virtual());
+        g.writeStringField("site", v.site());
+        g.writeArrayFieldStart("stack");
+        for (String frame : v.stack()) {
+            g.writeString(frame);
+        }
+        g.writeEndArray();
+        g.writeStringField("origin", v.origin());
+        if (v.error() != null) {
+            g.writeStringField("error", v.error());
+        }
+        g.writeEndObject();
     }
 }

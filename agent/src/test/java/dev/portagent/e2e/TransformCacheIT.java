@@ -42,7 +42,8 @@ class TransformCacheIT {
         Start second = start(jdk, dir, cacheHome, "second");
 
         assertThat(first.classesLoaded()).contains(BYTE_BUDDY);
-        assertThat(second.classesLoaded()).doesNotContain(BYTE_BUDDY);
+        // Nor Jackson for its report: a start that weaves nothing never needs the libraries.
+        assertThat(second.classesLoaded()).doesNotContain("dev.portagent.shaded.");
         List<String> files;
         try (Stream<Path> entries = Files.list(cacheHome.resolve("portagent"))) {
             files = entries.map(p -> p.getFileName().toString()).toList();
