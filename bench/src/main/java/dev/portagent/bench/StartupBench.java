@@ -12,7 +12,8 @@ import java.util.Map;
  * an agent that does nothing (the JVM's own price for {@code -javaagent}), and with each agent; the
  * socket variants make the agent instrument the JDK, at once or after the classes variant's work (as an
  * application opens its first socket after its own start-up). "first start" empties the agent's transform
- * cache before each run, "second start" runs with the cache a previous run filled.
+ * cache before each run, "second start" runs with the cache a previous run filled. "report at exit" is hello
+ * world with {@code report=}.
  */
 final class StartupBench {
 
@@ -29,7 +30,10 @@ final class StartupBench {
         }
     }
 
-    private record Config(String name, Kind kind, Bench.Agent agent, Work work, boolean coldCache) {
+    private record Config(String name, Kind kind, Bench.Agent agent, Work work, boolean coldCache, String options) {
+        Config(String name, Kind kind, Bench.Agent agent, Work work, boolean coldCache) {
+            this(name, kind, agent, work, coldCache, "");
+        }
     }
 
     private StartupBench() {
@@ -46,7 +50,11 @@ final class StartupBench {
             configs.add(bare.get(w));
             configs.add(empty.get(w));
         }
+        // A report at exit, as CI pipelines keep one: the agent then finishes its installation and scans /proc.
+        Path reports = Files.createDirectories(setup.work().resolve("startup-reports"));
         for (Bench.Agent a : setup.agents()) {
+            configs.add(new Config(Work.HELLO.label + ", " + a.label() + ", report at exit", Kind.AGENT, a, Work.HELLO,
+                    false, "report=" + reports.resolve(a.label() + ".json")));
             for (Work w : Work.values()) {
                 // Only the socket works weave JDK classes; without them the cache is never read.
                 boolean socket = w == Work.SOCKET || w == Work.CLASSES_SOCKET;
@@ -95,7 +103,7 @@ final class StartupBench {
 
     private static Child child(Bench.Setup setup, Path java, Config c) {
         String agent = switch (c.kind()) {
-            case AGENT -> c.agent().javaagent("");
+            case AGENT -> c.agent().javaagent(c.options());
             case EMPTY_AGENT -> "-javaagent:" + setup.benchJar();
             case BARE -> null;
         };
