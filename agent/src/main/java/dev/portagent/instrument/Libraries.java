@@ -112,8 +112,8 @@ public final class Libraries {
             ready = true;
         } catch (Exception | LinkageError e) {
             failure = "portagent: its libraries (Byte Buddy, Jackson) could not be unpacked and loaded (" + e
-                    + "): the JDK's socket classes it has not instrumented yet stay as they are (their sockets are found"
-                    + " only by the /proc scan)";
+                    + "): JDK socket classes not instrumented yet stay as they are (the /proc scan finds their"
+                    + " sockets), and the command line cannot run";
             // Said here, once: the weave that asked only records its error.
             System.err.println(failure);
             throw new IllegalStateException(failure, e);

@@ -290,7 +290,7 @@ public final class TransformCache {
 
     // Channels, never the streams of Files: on JDK 25 a stream over a channel loads SocketChannelImpl (to ask
     // whether the channel is one), a class this code may be weaving on the same thread.
-    static byte[] readAll(SeekableByteChannel in, int size) throws IOException {
+    private static byte[] readAll(SeekableByteChannel in, int size) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(size);
         while (buffer.hasRemaining() && in.read(buffer) >= 0) {
             // read it all
