@@ -1,5 +1,6 @@
 package dev.portagent.report;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -62,7 +63,10 @@ public final class ReportFiles {
         Path dir = absolute.getParent();
         Path temp = createTemp(dir, "." + absolute.getFileName());
         try {
-            try (OutputStream out = Files.newOutputStream(temp)) {
+            // Not Files.newOutputStream: on JDK 21+ its stream's class loads SocketChannelImpl, which a program
+            // without socket channels then loads at exit only to be instrumented (Byte Buddy's 300 ms when the
+            // cache does not hold it).
+            try (OutputStream out = new FileOutputStream(temp.toFile())) {
                 content.writeTo(out);
             }
             try {

@@ -107,8 +107,11 @@ class ExitIT {
     void aJvmThatEndsAtOnceWithoutASocketLeavesAnEmptyReport(Jdk jdk, @TempDir Path dir) throws IOException {
         jdk.assumePresent();
         Path reportFile = dir.resolve("ports.json");
-        try (ChildJvm child = ChildJvm.on(jdk).agent("report=" + reportFile).classpath(ChildJvm.testClasspath())
-                .mainClass(EndsAtOnce.class).start()) {
+        Path classes = dir.resolve("classes.log");
+        Path cacheHome = dir.resolve("cache-home");
+        try (ChildJvm child = ChildJvm.on(jdk).env("XDG_CACHE_HOME", cacheHome.toString())
+                .jvmArgs("-Xlog:class+load=info:file=" + classes).agent("report=" + reportFile)
+                .classpath(ChildJvm.testClasspath()).mainClass(EndsAtOnce.class).start()) {
 
             assertThat(child.awaitExit(TIMEOUT)).as(child::describe).isZero();
             assertThat(child.stdout()).as("stdout").isEmpty();
@@ -118,6 +121,10 @@ class ExitIT {
         assertThat(report.json().path("reason").asText()).isEqualTo("exit");
         assertThat(report.open()).isEmpty();
         assertThat(report.closed()).isEmpty();
+        // Writing the report weaves nothing (on 21+ a stream of Files loads SocketChannelImpl) and needs no library.
+        assertThat(Files.readString(classes)).doesNotContain("sun.nio.ch.SocketChannelImpl ")
+                .doesNotContain("dev.portagent.shaded.");
+        assertThat(cacheHome).as("the cache, never touched").doesNotExist();
     }
 
     /**
