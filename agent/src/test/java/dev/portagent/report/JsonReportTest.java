@@ -19,7 +19,13 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class JsonReportTest {
@@ -32,6 +38,24 @@ class JsonReportTest {
 
     private final JsonReport.Header header = new JsonReport.Header(42, "17.0.1", "Test VM", 1_700_000_000_000L,
             "java -jar app.jar", "1.2.3", Map.of("report", "ports.json", "stack", "8"));
+
+    /** The report's times, written by hand, are what DateTimeFormatter writes: leap days and centuries too. */
+    @Test
+    void timesAreWhatDateTimeFormatterWrites() {
+        DateTimeFormatter iso = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+        List<Long> times = new ArrayList<>(List.of(0L, 1L, 999L, 86_399_999L, 86_400_000L, 1_700_000_000_000L,
+                Instant.parse("1972-02-29T12:00:00.001Z").toEpochMilli(), Instant.parse("2000-02-29T23:59:59.999Z").toEpochMilli(),
+                Instant.parse("2000-03-01T00:00:00Z").toEpochMilli(), Instant.parse("2100-02-28T23:59:59.999Z").toEpochMilli(),
+                Instant.parse("2100-03-01T00:00:00Z").toEpochMilli(), Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli()));
+        Random random = new Random(7);
+        for (int i = 0; i < 100_000; i++) {
+            times.add(random.nextLong(Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli() + 1));
+        }
+
+        for (long t : times) {
+            assertThat(JsonReport.iso(t)).as("%d", t).isEqualTo(iso.format(Instant.ofEpochMilli(t)));
+        }
+    }
 
     @Test
     void aReportOfEveryKindOfRecordFollowsTheSchema() throws IOException {
