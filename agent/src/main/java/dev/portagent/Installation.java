@@ -159,7 +159,7 @@ final class Installation implements BooleanSupplier {
             // The sockets no hook can know of. With a -javaagent only the JVM's own and those opened by native code
             // since premain; an unknown socket opened later is native, even if the first /proc pass comes late.
             Set<Long> openBeforeHooks = attached ? null : ProcFds.socketInodesOfThisProcess();
-            // Only offered: a start that weaves nothing and writes no report never unpacks them.
+            // Only offered: a start that weaves nothing never unpacks them.
             Libraries.offer(inst, options.cache());
             // Next: nothing that names a bootstrap class may load before the boot loader has them.
             BootstrapInjector.inject(inst, Installer.class.getClassLoader());

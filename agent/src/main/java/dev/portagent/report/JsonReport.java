@@ -21,7 +21,6 @@ public final class JsonReport {
 
     private static final long MILLIS_A_DAY = 86_400_000L;
 
-
     /** What the report says about the JVM and the agent, gathered once. */
     public record Header(long pid, String javaVersion, String vmName, long startTime, String command,
                          String agentVersion, Map<String, String> options) {
