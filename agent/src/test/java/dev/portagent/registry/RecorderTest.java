@@ -267,6 +267,35 @@ class RecorderTest {
     }
 
     @Test
+    void aSnapshotListsSocketsByIdAndSitesMostOpenedFirstThenByName() {
+        for (int i = 0; i < 3; i++) {
+            connectFromC(50100 + i);
+        }
+        connectFromB(50110);
+        connectFromA(50120);
+
+        Snapshot s = registry.snapshot();
+
+        assertThat(s.open()).extracting(SocketView::id).hasSize(5).isSorted();
+        assertThat(s.sites()).extracting(SiteView::opened).containsExactly(3L, 1L, 1L);
+        assertThat(s.sites()).extracting(SiteView::site).satisfiesExactly(
+                c -> assertThat(c).contains("connectFromC"), a -> assertThat(a).contains("connectFromA"),
+                b -> assertThat(b).contains("connectFromB"));
+    }
+
+    private void connectFromA(int port) {
+        recorder.connected(null, socketWithKernelPort(port), LOOPBACK, 8080, null);
+    }
+
+    private void connectFromB(int port) {
+        recorder.connected(null, socketWithKernelPort(port), LOOPBACK, 8080, null);
+    }
+
+    private void connectFromC(int port) {
+        recorder.connected(null, socketWithKernelPort(port), LOOPBACK, 8080, null);
+    }
+
+    @Test
     void withoutStackCaptureThereIsNoSiteAndNoStack() {
         recorder = new Recorder(registry, jdk, 0, 0, true);
         recorder.connected(null, socketWithKernelPort(50020), LOOPBACK, 8080, null);
