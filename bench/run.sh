@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the agent and the benchmarks, then runs them: bench/run.sh [all|socket|startup|memory|jmx|cpu|hooks]...
+# Builds the agent and the benchmarks, then runs them: bench/run.sh [all|socket|startup|memory|jmx|cpu|hooks|toggle]...
 # [--quick] [--runs N] [--java /path/to/bin/java]... Results are Markdown on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -15,7 +15,7 @@ import java.util.Set;
  * Runs the benchmarks of issue 7 and prints their results as Markdown on stdout (progress on stderr).
  *
  * <pre>
- * java -jar bench/target/bench.jar [all|socket|startup|memory|jmx|cpu|hooks]... [--quick] [--runs N]
+ * java -jar bench/target/bench.jar [all|socket|startup|memory|jmx|cpu|hooks|toggle]... [--quick] [--runs N]
  *      [--agent [LABEL=]agent/target/portagent.jar]... [--java /path/to/bin/java]...
  * </pre>
  *
@@ -49,6 +49,8 @@ public final class Bench {
         }
     }
 
+    private static final List<String> ALL = List.of("socket", "startup", "memory", "jmx", "cpu", "hooks", "toggle");
+
     private Bench() {
     }
 
@@ -65,18 +67,18 @@ public final class Bench {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--agent" -> agents.add(agent(args[++i]));
                 case "--java" -> javas.add(Path.of(args[++i]).toAbsolutePath());
-                case "all" -> which.addAll(List.of("socket", "startup", "memory", "jmx", "cpu", "hooks"));
-                case "socket", "startup", "memory", "jmx", "cpu", "hooks" -> which.add(args[i]);
+                case "all" -> which.addAll(ALL);
+                case "socket", "startup", "memory", "jmx", "cpu", "hooks", "toggle" -> which.add(args[i]);
                 default -> {
                     System.err.println("unknown argument " + args[i]
-                            + "; usage: bench.jar [all|socket|startup|memory|jmx|cpu|hooks]... [--quick] [--runs N]"
+                            + "; usage: bench.jar [all|socket|startup|memory|jmx|cpu|hooks|toggle]... [--quick] [--runs N]"
                             + " [--agent [LABEL=]PATH]... [--java PATH]...");
                     System.exit(2);
                 }
             }
         }
         if (which.isEmpty()) {
-            which.addAll(List.of("socket", "startup", "memory", "jmx", "cpu", "hooks"));
+            which.addAll(ALL);
         }
         if (javas.isEmpty()) {
             javas.add(Path.of(System.getProperty("java.home"), "bin", "java"));
@@ -109,6 +111,7 @@ public final class Bench {
                     case "jmx" -> JmxBench.run(setup, java);
                     case "cpu" -> CpuBench.run(setup, java);
                     case "hooks" -> HookBench.run(setup, java);
+                    case "toggle" -> ToggleBench.run(setup, java);
                     default -> throw new AssertionError(name);
                 }
                 out.flush();

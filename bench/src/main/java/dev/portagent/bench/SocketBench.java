@@ -29,7 +29,7 @@ final class SocketBench {
     // Batches of one to two seconds on a 2-core loopback. Four busy threads on two CPUs leave the JIT
     // little time: with a 3 s warm-up and 0.13 s batches that loop timed the agent's code still being
     // compiled, so it warms up for at least 10 s, and every child warms up on until its JIT is idle.
-    private static final List<Workload> WORKLOADS = List.of(
+    static final List<Workload> WORKLOADS = List.of(
             new Workload("TCP connect+accept+close, 1 thread", "tcp", 1, 8_000, 3_000),
             new Workload("TCP connect+accept+close, 4 threads", "tcp", 4, 20_000, 10_000),
             new Workload("UDP open+send+close, 1 thread", "udp", 1, 40_000, 3_000));

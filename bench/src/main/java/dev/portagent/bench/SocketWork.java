@@ -13,6 +13,8 @@ import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
+import java.util.function.IntConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * The per-socket workload, run in a child JVM with or without the agent. Prints one line
@@ -59,10 +61,40 @@ public final class SocketWork {
             perThread.add(kind.equals("tcp") ? tcp(resources) : udp(resources));
         }
 
-        long warmedUp = warmUp(perThread, warmupMillis);
+        long warmedUp = warmUp(perThread, warmupMillis, () -> { });
         // Read live by the CPU benchmark, which starts its profiler now.
         System.out.println("warmup " + warmedUp);
         System.out.flush();
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        StringBuilder out = new StringBuilder();
+        // CPU time of the whole process (the agent's own thread included): less sensitive than wall time to
+        // other processes on a busy machine, though not immune.
+        for (Batch b : batches(perThread, batches, rounds, batch -> { }, os::getProcessCpuTime)) {
+            out.append("batch ").append(b.wallPerRound()).append('\n');
+            out.append("cpu ").append(b.cpuPerRound()).append('\n');
+        }
+        System.out.print(out);
+        System.out.flush();
+        for (AutoCloseable c : resources) {
+            c.close();
+        }
+        // Acceptor threads are daemons blocked in accept(); nothing else to wait for.
+        System.exit(0);
+    }
+
+    /** One measured batch: nanoseconds per round of one thread, wall and CPU. */
+    record Batch(double wallPerRound, double cpuPerRound) {
+    }
+
+    /**
+     * Runs {@code batches} batches of {@code rounds} rounds on each thread, the threads starting each batch
+     * together; {@code beforeBatch} runs while they wait, before each. {@code cpuClock}: the process's CPU
+     * time in nanoseconds.
+     */
+    static List<Batch> batches(List<Round> perThread, int batches, int rounds, IntConsumer beforeBatch,
+                               LongSupplier cpuClock) throws Exception {
+        int threads = perThread.size();
         CyclicBarrier start = new CyclicBarrier(threads + 1);
         CyclicBarrier end = new CyclicBarrier(threads + 1);
         Thread[] workers = new Thread[threads];
@@ -86,20 +118,16 @@ public final class SocketWork {
             }, "worker-" + t);
             workers[t].start();
         }
-        com.sun.management.OperatingSystemMXBean os =
-                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        StringBuilder out = new StringBuilder();
+        List<Batch> measured = new ArrayList<>();
         for (int b = 0; b < batches; b++) {
+            beforeBatch.accept(b);
             start.await();
             long t0 = System.nanoTime();
-            long cpu0 = os.getProcessCpuTime();
+            long cpu0 = cpuClock.getAsLong();
             end.await();
             long elapsed = System.nanoTime() - t0;
-            long cpu = os.getProcessCpuTime() - cpu0;
-            out.append("batch ").append(elapsed / ((double) rounds * threads)).append('\n');
-            // CPU time of the whole process (the agent's own thread included): less sensitive than wall
-            // time to other processes on a busy machine, though not immune.
-            out.append("cpu ").append(cpu / ((double) rounds * threads)).append('\n');
+            long cpu = cpuClock.getAsLong() - cpu0;
+            measured.add(new Batch(elapsed / ((double) rounds * threads), cpu / ((double) rounds * threads)));
         }
         for (Thread w : workers) {
             w.join();
@@ -107,26 +135,22 @@ public final class SocketWork {
         if (failure[0] != null) {
             throw new IllegalStateException("a worker failed", failure[0]);
         }
-        System.out.print(out);
-        System.out.flush();
-        for (AutoCloseable c : resources) {
-            c.close();
-        }
-        // Acceptor threads are daemons blocked in accept(); nothing else to wait for.
-        System.exit(0);
+        return measured;
     }
 
     /**
      * Runs rounds for at least {@code minMillis}, then on until the JIT has been idle for a second (at
      * most a minute in all), and answers how long that took. With four busy threads on two CPUs the JIT
      * gets little time, and the agent's run has more code to compile: a fixed warm-up timed its compiler.
+     * {@code eachSecond} runs before each second after the first {@code minMillis}.
      */
-    private static long warmUp(List<Round> rounds, long minMillis) throws InterruptedException {
+    static long warmUp(List<Round> rounds, long minMillis, Runnable eachSecond) throws InterruptedException {
         long start = System.nanoTime();
         runFor(rounds, minMillis);
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         long compiled = jit.getTotalCompilationTime();
         while (System.nanoTime() - start < 60_000_000_000L) {
+            eachSecond.run();
             runFor(rounds, 1000);
             long now = jit.getTotalCompilationTime();
             if (now - compiled < 10) {
@@ -163,7 +187,7 @@ public final class SocketWork {
         }
     }
 
-    private static Round tcp(List<AutoCloseable> resources) throws IOException {
+    static Round tcp(List<AutoCloseable> resources) throws IOException {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         ServerSocket server = new ServerSocket(0, 128, loopback);
         resources.add(server);
@@ -190,7 +214,7 @@ public final class SocketWork {
         };
     }
 
-    private static Round udp(List<AutoCloseable> resources) throws IOException {
+    static Round udp(List<AutoCloseable> resources) throws IOException {
         // A receiver that never reads: the kernel drops what does not fit, the sender does not care.
         DatagramChannel receiver = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         resources.add(receiver);

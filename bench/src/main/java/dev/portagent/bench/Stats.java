@@ -55,4 +55,22 @@ final class Stats {
     static String fixed(double value, int decimals) {
         return String.format(Locale.ROOT, "%." + decimals + "f", value);
     }
+
+    static double mean(List<Double> values) {
+        double sum = 0;
+        for (double v : values) {
+            sum += v;
+        }
+        return sum / values.size();
+    }
+
+    /** Half the width of the mean's 95 % confidence interval (normal approximation: for 30 values or more). */
+    static double meanHalfInterval(List<Double> values) {
+        double mean = mean(values);
+        double squares = 0;
+        for (double v : values) {
+            squares += (v - mean) * (v - mean);
+        }
+        return 1.96 * Math.sqrt(squares / (values.size() - 1) / values.size());
+    }
 }

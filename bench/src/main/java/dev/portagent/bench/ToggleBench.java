@@ -1,0 +1,89 @@
+package dev.portagent.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The agent's share of the per-socket loops, measured inside one child ({@link ToggleWork}): batches with its
+ * recording on and off alternate, and each pair's ratio compares two batches that ran on the same JIT code,
+ * heap and machine state, seconds apart. Separate children differ by ±3-15 % from one another (the JIT's
+ * choices, where the heap and the stacks landed, the machine's hour), which buries a cost of 1-3 %; pairs
+ * inside a child resolve a tenth of a point. What it cannot see: the woven advice's own test of the listener
+ * (on both sides of every pair) and what weaving changes in the JIT's inlining of the JDK's socket methods;
+ * {@link SocketBench} compares with a bare JVM, and {@link HookBench} times the hooks with warm caches.
+ */
+final class ToggleBench {
+
+    private static final List<String> OPTIONS = List.of("", "stack=0");
+
+    private ToggleBench() {
+    }
+
+    static void run(Bench.Setup setup, Path java) throws Exception {
+        int children = setup.runs() > 0 ? setup.runs() : setup.quick() ? 1 : 2;
+        int pairs = setup.quick() ? 6 : 60;
+        setup.out().println("#### The agent switched off and on in one child (" + children + " children per row, " + pairs
+                + " pairs of batches each; share: a pair's batch with the agent on over its batch with it off, less 1;"
+                + " median of all pairs with the interquartile range, and the mean with its 95 % interval)");
+        setup.out().println();
+        setup.out().println("| workload | agent | options | off µs | wall share, median (IQR) | wall share, mean | off CPU µs"
+                + " | CPU share, median (IQR) | CPU share, mean | recorded per on round | load avg |");
+        setup.out().println("|---|---|---|---|---|---|---|---|---|---|---|");
+        for (SocketBench.Workload w : SocketBench.WORKLOADS) {
+            if (!SocketBench.chosen(w)) {
+                continue;
+            }
+            int rounds = w.roundsPerBatch() / (setup.quick() ? 16 : 4);
+            String warmupMillis = Integer.toString(setup.quick() ? 1000 : w.warmupMillis());
+            for (Bench.Agent agent : setup.agents()) {
+                for (String options : OPTIONS) {
+                    String loadBefore = Machine.loadAverage();
+                    List<Double> offWall = new ArrayList<>();
+                    List<Double> offCpu = new ArrayList<>();
+                    List<Double> wallShares = new ArrayList<>();
+                    List<Double> cpuShares = new ArrayList<>();
+                    double recorded = 0;
+                    for (int i = 0; i < children; i++) {
+                        Child child = new Child(java, agent.javaagent(options), List.of(), setup.benchJar(),
+                                ToggleWork.class.getName(), List.of(w.kind(), Integer.toString(w.threads()), warmupMillis,
+                                        Integer.toString(pairs), Integer.toString(rounds)), setup.env(agent));
+                        Child.Result result = child.run(900);
+                        List<String> batches = result.lines().stream()
+                                .filter(l -> l.startsWith("on ") || l.startsWith("off ")).toList();
+                        for (int b = 0; b + 1 < batches.size(); b += 2) {
+                            String[] first = batches.get(b).split(" ");
+                            String[] second = batches.get(b + 1).split(" ");
+                            String[] onBatch = first[0].equals("on") ? first : second;
+                            String[] offBatch = first[0].equals("on") ? second : first;
+                            offWall.add(Double.parseDouble(offBatch[1]));
+                            offCpu.add(Double.parseDouble(offBatch[2]));
+                            wallShares.add(Double.parseDouble(onBatch[1]) / Double.parseDouble(offBatch[1]) - 1);
+                            cpuShares.add(Double.parseDouble(onBatch[2]) / Double.parseDouble(offBatch[2]) - 1);
+                        }
+                        recorded += result.value("recorded");
+                        setup.progress().printf(Locale.ROOT, "  %s, %s %s, child %d: wall %+.2f %%, CPU %+.2f %% (median so far)%n",
+                                w.name(), agent.label(), options.isEmpty() ? "default" : options, i + 1,
+                                100 * Stats.median(wallShares), 100 * Stats.median(cpuShares));
+                    }
+                    double onRounds = (double) children * pairs * rounds * w.threads();
+                    setup.out().println("| " + w.name() + " | " + agent.label() + " | " + (options.isEmpty() ? "default" : options)
+                            + " | " + Stats.fixed(Stats.median(offWall) / 1000, 2) + " | " + percent(wallShares)
+                            + " | " + Stats.fixed(Stats.median(offCpu) / 1000, 2) + " | " + percent(cpuShares)
+                            + " | " + Stats.fixed(recorded / onRounds, 2) + " | " + loadBefore + " → " + Machine.loadAverage()
+                            + " |");
+                    setup.out().flush();
+                }
+            }
+        }
+        setup.out().println();
+    }
+
+    /** "+1.23 % (+0.80 to +1.71) | +1.19 ± 0.21 %": two cells, median (IQR) and mean with its 95 % interval. */
+    private static String percent(List<Double> shares) {
+        return String.format(Locale.ROOT, "%+.2f %% (%+.2f to %+.2f) | %+.2f ± %.2f %%", 100 * Stats.median(shares),
+                100 * Stats.quantile(shares, 0.25), 100 * Stats.quantile(shares, 0.75), 100 * Stats.mean(shares),
+                100 * Stats.meanHalfInterval(shares));
+    }
+}

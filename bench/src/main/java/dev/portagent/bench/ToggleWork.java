@@ -1,0 +1,129 @@
+package dev.portagent.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.Field;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.management.ObjectName;
+
+/**
+ * The per-socket loop of {@link SocketWork} in one child with the agent, whose recording is switched off and
+ * on between batches: the agent's cost in the real loop, with the JIT's code, the heap and the machine's
+ * state shared by both sides of each pair, which separate children never share.
+ *
+ * <p>Off means the agent's listener is taken out of {@code PortHooks} (by reflection: the bench is its only
+ * caller, the product has no such switch). The woven JDK methods then still run the advice, which reads the
+ * listener and returns: that part of the cost, a static read and a branch per hook, is on both sides.
+ *
+ * <p>Arguments: {@code tcp|udp threads minWarmupMillis pairs roundsPerBatch}. Prints {@code warmup <ms>}, one
+ * line {@code on|off <wall ns per round> <CPU ns per round>} per batch, in the order run (each pair in turn
+ * on-off and off-on, so that a drift of the machine's speed within a pair cancels over two), and the agent's
+ * counters at the end ({@code recorded <binds+connects+accepts>}), to show that only the on batches recorded.
+ */
+public final class ToggleWork {
+
+    private static final Path TASKS = Path.of("/proc/self/task");
+    private static final Map<String, Long> THREAD_CPU = new HashMap<>();
+    private static long cpuSoFar;
+
+    private ToggleWork() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        SocketWork.Loop loop = SocketWork.Loop.of(args);
+        List<SocketWork.Round> perThread = new ArrayList<>();
+        List<AutoCloseable> resources = new ArrayList<>();
+        for (int i = 0; i < loop.threads(); i++) {
+            perThread.add(loop.kind().equals("tcp") ? SocketWork.tcp(resources) : SocketWork.udp(resources));
+        }
+        // The first socket class to load waits for the agent's installation: after one round it is in place.
+        perThread.get(0).run();
+        // The hooks live in the boot class loader's unnamed module, which is open to reflection.
+        Field listener = Class.forName("dev.portagent.bootstrap.PortHooks", false, null).getDeclaredField("listener");
+        listener.setAccessible(true);
+        Object recorder = listener.get(null);
+        if (recorder == null) {
+            throw new IllegalStateException("no agent listener: run this with -javaagent");
+        }
+        boolean[] on = {true};
+        // Both states are warmed up: the first batch of a state the JIT never saw would deoptimise.
+        long warmedUp = SocketWork.warmUp(perThread, loop.warmupMillis(), () -> {
+            on[0] = !on[0];
+            set(listener, on[0] ? recorder : null);
+        });
+        System.out.println("warmup " + warmedUp);
+        int batches = 2 * loop.batches();
+        boolean[] states = new boolean[batches];
+        for (int b = 0; b < batches; b++) {
+            states[b] = (b / 2) % 2 == 0 ? b % 2 == 0 : b % 2 == 1;
+        }
+        long recordedBefore = recorded();
+        processCpuNanos();
+        List<SocketWork.Batch> measured = SocketWork.batches(perThread, batches, loop.rounds(),
+                b -> set(listener, states[b] ? recorder : null), ToggleWork::processCpuNanos);
+        set(listener, recorder);
+        StringBuilder out = new StringBuilder();
+        for (int b = 0; b < batches; b++) {
+            SocketWork.Batch m = measured.get(b);
+            out.append(states[b] ? "on " : "off ").append(m.wallPerRound()).append(' ').append(m.cpuPerRound()).append('\n');
+        }
+        System.out.print(out);
+        System.out.println("recorded " + (recorded() - recordedBefore));
+        System.out.flush();
+        for (AutoCloseable c : resources) {
+            c.close();
+        }
+        System.exit(0);
+    }
+
+    private static void set(Field listener, Object value) {
+        try {
+            listener.set(null, value);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The CPU time of the process's threads since the first call, in nanoseconds, from the scheduler's own
+     * account of each (/proc/self/task/N/schedstat): the process CPU time Java offers is read in ticks of
+     * 10 ms, too coarse for batches of a quarter second. Read between batches, when the socket threads are
+     * parked and their account is exact. Summed as each thread's growth since the last call, as the JVM ends
+     * and starts compiler and GC threads as it goes: a thread that ended meanwhile loses its last part.
+     */
+    private static long processCpuNanos() {
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
+            for (Path task : tasks) {
+                try {
+                    String stat = Files.readString(task.resolve("schedstat"));
+                    long now = Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+                    Long before = THREAD_CPU.put(task.getFileName().toString(), now);
+                    cpuSoFar += now - (before == null ? 0 : before);
+                } catch (IOException e) {
+                    // a thread that ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return cpuSoFar;
+    }
+
+    /** Binds, connects and accepts the agent has recorded, from its MBean (registered a second after start). */
+    private static long recorded() throws Exception {
+        ObjectName name = new ObjectName("dev.portagent:type=Ports");
+        var server = ManagementFactory.getPlatformMBeanServer();
+        long total = 0;
+        for (String attribute : List.of("BindCount", "ConnectCount", "AcceptCount")) {
+            total += (Long) server.getAttribute(name, attribute);
+        }
+        return total;
+    }
+}
