@@ -162,7 +162,7 @@ public final class SocketWork {
     }
 
     /** Every thread runs rounds until the time is up. */
-    private static void runFor(List<Round> rounds, long millis) throws InterruptedException {
+    static void runFor(List<Round> rounds, long millis) throws InterruptedException {
         long until = System.nanoTime() + millis * 1_000_000;
         List<Thread> threads = new ArrayList<>();
         Throwable[] failure = new Throwable[1];

@@ -16,7 +16,11 @@ import java.util.Locale;
  */
 final class ToggleBench {
 
-    private static final List<String> OPTIONS = List.of("", "stack=0");
+    /** Its defaults and {@code stack=0}, or {@code -Dportagent.bench.toggle.options=set;set} (to weigh one option). */
+    private static List<String> options() {
+        String sets = System.getProperty("portagent.bench.toggle.options");
+        return sets == null ? List.of("", "stack=0") : List.of(sets.split(";", -1));
+    }
 
     private ToggleBench() {
     }
@@ -29,8 +33,8 @@ final class ToggleBench {
                 + " median of all pairs with the interquartile range, and the mean with its 95 % interval)");
         setup.out().println();
         setup.out().println("| workload | agent | options | off µs | wall share, median (IQR) | wall share, mean | off CPU µs"
-                + " | CPU share, median (IQR) | CPU share, mean | recorded per on round | load avg |");
-        setup.out().println("|---|---|---|---|---|---|---|---|---|---|---|");
+                + " | CPU share, median (IQR) | CPU share, mean | recorded per on round | stacks per on second (all along) | load avg |");
+        setup.out().println("|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (SocketBench.Workload w : SocketBench.WORKLOADS) {
             if (!SocketBench.chosen(w)) {
                 continue;
@@ -38,13 +42,15 @@ final class ToggleBench {
             int rounds = w.roundsPerBatch() / (setup.quick() ? 16 : 4);
             String warmupMillis = Integer.toString(setup.quick() ? 1000 : w.warmupMillis());
             for (Bench.Agent agent : setup.agents()) {
-                for (String options : OPTIONS) {
+                for (String options : options()) {
                     String loadBefore = Machine.loadAverage();
                     List<Double> offWall = new ArrayList<>();
                     List<Double> offCpu = new ArrayList<>();
                     List<Double> wallShares = new ArrayList<>();
                     List<Double> cpuShares = new ArrayList<>();
                     double recorded = 0;
+                    List<Double> stacks = new ArrayList<>();
+                    List<Double> stacksAllAlong = new ArrayList<>();
                     for (int i = 0; i < children; i++) {
                         Child child = new Child(java, agent.javaagent(options), List.of(), setup.benchJar(),
                                 ToggleWork.class.getName(), List.of(w.kind(), Integer.toString(w.threads()), warmupMillis,
@@ -63,6 +69,8 @@ final class ToggleBench {
                             cpuShares.add(Double.parseDouble(onBatch[2]) / Double.parseDouble(offBatch[2]) - 1);
                         }
                         recorded += result.value("recorded");
+                        stacks.add(result.value("stacksPerOnSecond"));
+                        stacksAllAlong.add(result.value("stacksPerSecond"));
                         setup.progress().printf(Locale.ROOT, "  %s, %s %s, child %d: wall %+.2f %%, CPU %+.2f %% (median so far)%n",
                                 w.name(), agent.label(), options.isEmpty() ? "default" : options, i + 1,
                                 100 * Stats.median(wallShares), 100 * Stats.median(cpuShares));
@@ -71,7 +79,9 @@ final class ToggleBench {
                     setup.out().println("| " + w.name() + " | " + agent.label() + " | " + (options.isEmpty() ? "default" : options)
                             + " | " + Stats.fixed(Stats.median(offWall) / 1000, 2) + " | " + percent(wallShares)
                             + " | " + Stats.fixed(Stats.median(offCpu) / 1000, 2) + " | " + percent(cpuShares)
-                            + " | " + Stats.fixed(recorded / onRounds, 2) + " | " + loadBefore + " → " + Machine.loadAverage()
+                            + " | " + Stats.fixed(recorded / onRounds, 2) + " | " + Stats.fixed(Stats.median(stacks), 0) + " ("
+                            + Stats.fixed(Stats.median(stacksAllAlong), 0) + ")"
+                            + " | " + loadBefore + " → " + Machine.loadAverage()
                             + " |");
                     setup.out().flush();
                 }

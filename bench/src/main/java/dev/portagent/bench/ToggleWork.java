@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
 
 /**
  * The per-socket loop of {@link SocketWork} in one child with the agent, whose recording is switched off and
@@ -26,6 +27,8 @@ import javax.management.ObjectName;
  * line {@code on|off <wall ns per round> <CPU ns per round>} per batch, in the order run (each pair in turn
  * on-off and off-on, so that a drift of the machine's speed within a pair cancels over two), and the agent's
  * counters at the end ({@code recorded <binds+connects+accepts>}), to show that only the on batches recorded.
+ * Also {@code stacksPerSecond} (3 s with the agent on all along, before the pairs) and
+ * {@code stacksPerOnSecond} (during the pairs' on batches): see {@link #stacksTaken}.
  */
 public final class ToggleWork {
 
@@ -59,23 +62,34 @@ public final class ToggleWork {
             set(listener, on[0] ? recorder : null);
         });
         System.out.println("warmup " + warmedUp);
+        // What the stack budget takes in a second of the loop with the recording on all along: the pairs
+        // below take up to twice that per second of recording (see stacksTaken).
+        set(listener, recorder);
+        long continuousFrom = stacksTaken();
+        long continuousStart = System.nanoTime();
+        SocketWork.runFor(perThread, 3000);
+        System.out.println("stacksPerSecond " + (stacksTaken() - continuousFrom) / ((System.nanoTime() - continuousStart) / 1e9));
         int batches = 2 * loop.batches();
         boolean[] states = new boolean[batches];
         for (int b = 0; b < batches; b++) {
             states[b] = (b / 2) % 2 == 0 ? b % 2 == 0 : b % 2 == 1;
         }
         long recordedBefore = recorded();
+        long stacksBefore = stacksTaken();
         processCpuNanos();
         List<SocketWork.Batch> measured = SocketWork.batches(perThread, batches, loop.rounds(),
                 b -> set(listener, states[b] ? recorder : null), ToggleWork::processCpuNanos);
         set(listener, recorder);
         StringBuilder out = new StringBuilder();
+        double onNanos = 0;
         for (int b = 0; b < batches; b++) {
             SocketWork.Batch m = measured.get(b);
             out.append(states[b] ? "on " : "off ").append(m.wallPerRound()).append(' ').append(m.cpuPerRound()).append('\n');
+            onNanos += states[b] ? m.wallPerRound() * loop.rounds() * loop.threads() : 0;
         }
         System.out.print(out);
         System.out.println("recorded " + (recorded() - recordedBefore));
+        System.out.println("stacksPerOnSecond " + (stacksTaken() - stacksBefore) / (onNanos / 1e9));
         System.out.flush();
         for (AutoCloseable c : resources) {
             c.close();
@@ -114,6 +128,22 @@ public final class ToggleWork {
             throw new UncheckedIOException(e);
         }
         return cpuSoFar;
+    }
+
+    /**
+     * Records that got their stack, from the MBean's sites: every site but those in brackets, which stand for
+     * the records the stack budget left out or that were made with {@code stack=0}. The budget counts per second of the wall clock; with the recording on half the
+     * time, it spends a second's budget in half a second of sockets.
+     */
+    private static long stacksTaken() throws Exception {
+        long taken = 0;
+        for (CompositeData site : (CompositeData[]) ManagementFactory.getPlatformMBeanServer()
+                .getAttribute(new ObjectName("dev.portagent:type=Ports"), "Sites")) {
+            if (!((String) site.get("site")).startsWith("(")) {
+                taken += (Long) site.get("opened");
+            }
+        }
+        return taken;
     }
 
     /** Binds, connects and accepts the agent has recorded, from its MBean (registered a second after start). */
