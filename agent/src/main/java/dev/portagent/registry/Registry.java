@@ -78,7 +78,7 @@ public final class Registry {
     private final EphemeralRange range;
     private final LongSupplier hookFailures;
 
-    // Every event's counters. Among them Counts.AWAITING, how many Awaiting entries the open map holds:
+    // Every event's counters. Among them Counts.AWAITING_ENTRIES, how many Awaiting entries the open map holds:
     // the digester looks for unanswered ones only when some are.
     private final Counts counts = new Counts();
     private volatile JdkSockets os;
@@ -132,8 +132,9 @@ public final class Registry {
 
     private volatile LastSite lastSite;
 
+    // An open adds to one of the two, not to "opened" and then "ephemeral": one add a socket.
     private static final class SiteCounter {
-        final LongAdder opened = new LongAdder();
+        final LongAdder fixedPorts = new LongAdder();
         final LongAdder ephemeral = new LongAdder();
     }
 
@@ -199,14 +200,14 @@ public final class Registry {
         // Counted once per entry even if two threads raced on the fd: a count that never returned to
         // zero would have the digester scan the open map on every pass.
         if (!(open.put(fd, a) instanceof Awaiting)) {
-            counts.add(counts.stripe(), Counts.AWAITING, 1);
+            counts.add(counts.stripe(), Counts.AWAITING_ENTRIES, 1);
         }
     }
 
     /** A shown record that waits for the JDK's answer; false when it is no longer open (closed meanwhile). */
     boolean await(FileDescriptor fd, SocketRecord shown, Awaiting a) {
         if (open.replace(fd, shown, a)) {
-            counts.add(counts.stripe(), Counts.AWAITING, 1);
+            counts.add(counts.stripe(), Counts.AWAITING_ENTRIES, 1);
             return true;
         }
         return false;
@@ -232,7 +233,7 @@ public final class Registry {
             r.peer(r.remoteAddress, r.remotePort);
         }
         if (open.replace(fd, a, r)) {
-            counts.add(counts.stripe(), Counts.AWAITING, -1);
+            counts.add(counts.stripe(), Counts.AWAITING_ENTRIES, -1);
             if (!a.shown) {
                 count(r);
             }
@@ -240,22 +241,8 @@ public final class Registry {
     }
 
     private void count(SocketRecord r) {
-        int stripe = counts.stripe();
-        counts.add(stripe, Counts.OPEN, 1);
         // The event counters count what the hooks saw; a socket found in /proc was not a bind we saw.
-        if (SocketView.AGENT.equals(r.origin)) {
-            counts.add(stripe, switch (r.role) {
-                case CONNECT -> Counts.CONNECTS;
-                case ACCEPT -> Counts.ACCEPTS;
-                default -> Counts.BINDS;
-            }, 1);
-            if (r.ephemeral) {
-                counts.add(stripe, Counts.EPHEMERAL_ALLOCATED, 1);
-            }
-        }
-        if (r.ephemeral) {
-            counts.add(stripe, Counts.OPEN_EPHEMERAL, 1);
-        }
+        counts.add(counts.stripe(), Counts.opened(SocketView.AGENT.equals(r.origin), r.role, r.ephemeral), 1);
         connectionOpened(r);
         if (!digestEveryOpen && !needsDigest(r)) {
             countSiteHere(r, r.stack instanceof Stacks.Stack ? (Stacks.Stack) r.stack : Stacks.NONE);
@@ -337,10 +324,7 @@ public final class Registry {
     }
 
     private static void countIn(SocketRecord r, SiteCounter c) {
-        c.opened.increment();
-        if (r.ephemeral) {
-            c.ephemeral.increment();
-        }
+        (r.ephemeral ? c.ephemeral : c.fixedPorts).increment();
     }
 
     void digestEveryOpen() {
@@ -358,7 +342,7 @@ public final class Registry {
 
     /** A bound socket connected (TCP bind-then-connect, or UDP): no new port. */
     void connectedBound(SocketRecord r) {
-        counts.add(counts.stripe(), Counts.CONNECTS, 1);
+        counts.add(counts.stripe(), Counts.CONNECTED_BOUND, 1);
         connectionOpened(r);
     }
 
@@ -414,7 +398,7 @@ public final class Registry {
         Object v = open.remove(fd);
         int stripe = counts.stripe();
         if (v instanceof Awaiting) {
-            counts.add(stripe, Counts.AWAITING, -1);
+            counts.add(stripe, Counts.AWAITING_ENTRIES, -1);
             // Closed before the JDK read its address: a new socket's port was never known, and it leaves
             // no trace (like one closed before its bind); a shown one closes as it was.
             Awaiting a = (Awaiting) v;
@@ -424,14 +408,8 @@ public final class Registry {
             SocketRecord r = (SocketRecord) v;
             r.error = error;
             r.closedAt = now;
-            counts.add(stripe, Counts.OPEN, -1);
-            if (r.ephemeral) {
-                counts.add(stripe, Counts.OPEN_EPHEMERAL, -1);
-            }
             // Like binds and connects, closes count what the hooks saw.
-            if (SocketView.AGENT.equals(r.origin)) {
-                counts.add(stripe, Counts.CLOSES, 1);
-            }
+            counts.add(stripe, Counts.closed(SocketView.AGENT.equals(r.origin), r.ephemeral), 1);
             remember(r, stripe);
             connectionEnded(r, false);
             RegistryObserver o = observer;
@@ -459,11 +437,7 @@ public final class Registry {
         Object v = open.remove(key);
         if (v instanceof SocketRecord) {
             SocketRecord r = (SocketRecord) v;
-            int stripe = counts.stripe();
-            counts.add(stripe, Counts.OPEN, -1);
-            if (r.ephemeral) {
-                counts.add(stripe, Counts.OPEN_EPHEMERAL, -1);
-            }
+            counts.add(counts.stripe(), Counts.forgotten(r.ephemeral), 1);
             connectionEnded(r, true);
         }
     }
@@ -476,7 +450,7 @@ public final class Registry {
     private void remember(SocketRecord r, int stripe) {
         int capacity = history.length();
         if (capacity == 0) {
-            counts.add(stripe, Counts.DROPPED_HISTORY, 1);
+            counts.add(stripe, Counts.HISTORY_DROPS, 1);
             return;
         }
         int slot = (int) Math.floorMod(historySeq.getAndIncrement(), (long) capacity);
@@ -485,7 +459,7 @@ public final class Registry {
         // dropped. Only if both find it still empty (a close that waited a whole lap between taking its slot
         // and filling it) does one drop go uncounted.
         if (history.get(slot) != null) {
-            counts.add(stripe, Counts.DROPPED_HISTORY, 1);
+            counts.add(stripe, Counts.HISTORY_DROPS, 1);
         }
         history.setRelease(slot, r);
     }
@@ -516,7 +490,7 @@ public final class Registry {
      */
     private void settleUnanswered(long graceMillis) {
         JdkSockets o = os;
-        if (o == null || counts.sum(Counts.AWAITING) == 0) {
+        if (o == null || counts.sum(Counts.AWAITING_ENTRIES) == 0) {
             return;
         }
         long now = System.currentTimeMillis();
@@ -637,9 +611,9 @@ public final class Registry {
     }
 
     public Snapshot.Counters counters() {
-        return new Snapshot.Counters(counts.sum(Counts.OPEN), counts.sum(Counts.OPEN_EPHEMERAL),
-                counts.sum(Counts.EPHEMERAL_ALLOCATED), counts.sum(Counts.BINDS), counts.sum(Counts.CONNECTS),
-                counts.sum(Counts.ACCEPTS), counts.sum(Counts.CLOSES), counts.sum(Counts.DROPPED_HISTORY),
+        long[] t = counts.totals();
+        return new Snapshot.Counters(t[Counts.OPEN], t[Counts.OPEN_EPHEMERAL], t[Counts.EPHEMERAL_ALLOCATED],
+                t[Counts.BINDS], t[Counts.CONNECTS], t[Counts.ACCEPTS], t[Counts.CLOSES], t[Counts.DROPPED_HISTORY],
                 hookFailures.getAsLong());
     }
 
@@ -736,8 +710,9 @@ public final class Registry {
         List<SiteView> siteViews = new ArrayList<>();
         for (Map.Entry<String, SiteCounter> e : sites.entrySet()) {
             long[] openAtSite = openBySite.get(e.getKey());
-            siteViews.add(new SiteView(e.getKey(), e.getValue().opened.sum(), openAtSite == null ? 0 : openAtSite[0],
-                    e.getValue().ephemeral.sum()));
+            long ephemeral = e.getValue().ephemeral.sum();
+            siteViews.add(new SiteView(e.getKey(), e.getValue().fixedPorts.sum() + ephemeral,
+                    openAtSite == null ? 0 : openAtSite[0], ephemeral));
         }
         siteViews.sort(Order.MOST_OPENED_FIRST);
         List<Warning> warningList;

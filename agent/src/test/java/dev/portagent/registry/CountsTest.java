@@ -2,6 +2,7 @@ package dev.portagent.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portagent.registry.SocketRecord.Role;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -9,13 +10,69 @@ import org.junit.jupiter.api.Test;
 
 class CountsTest {
 
+    /** OPEN, OPEN_EPHEMERAL, EPHEMERAL_ALLOCATED, BINDS, CONNECTS, ACCEPTS, CLOSES, DROPPED_HISTORY, AWAITING. */
+    private static long[] counters(long... values) {
+        return values;
+    }
+
+    /**
+     * Each event, counted alone, moves exactly the counters that the registry moved one by one before an
+     * event became one cell: a /proc record's open and close move no event counter, a hook's move its role's.
+     */
+    @Test
+    void eachEventMovesTheCountersItMovedOneByOne() {
+        Object[][] table = {
+                {Counts.opened(true, Role.BIND, true), counters(1, 1, 1, 1, 0, 0, 0, 0, 0)},
+                {Counts.opened(true, Role.BIND, false), counters(1, 0, 0, 1, 0, 0, 0, 0, 0)},
+                {Counts.opened(true, Role.LISTEN, true), counters(1, 1, 1, 1, 0, 0, 0, 0, 0)},
+                {Counts.opened(true, Role.LISTEN, false), counters(1, 0, 0, 1, 0, 0, 0, 0, 0)},
+                {Counts.opened(true, Role.CONNECT, true), counters(1, 1, 1, 0, 1, 0, 0, 0, 0)},
+                {Counts.opened(true, Role.CONNECT, false), counters(1, 0, 0, 0, 1, 0, 0, 0, 0)},
+                {Counts.opened(true, Role.ACCEPT, false), counters(1, 0, 0, 0, 0, 1, 0, 0, 0)},
+                {Counts.opened(true, Role.ACCEPT, true), counters(1, 1, 1, 0, 0, 1, 0, 0, 0)},
+                {Counts.opened(false, Role.LISTEN, false), counters(1, 0, 0, 0, 0, 0, 0, 0, 0)},
+                {Counts.opened(false, Role.CONNECT, true), counters(1, 1, 0, 0, 0, 0, 0, 0, 0)},
+                {Counts.opened(false, Role.BIND, true), counters(1, 1, 0, 0, 0, 0, 0, 0, 0)},
+                {Counts.closed(true, true), counters(-1, -1, 0, 0, 0, 0, 1, 0, 0)},
+                {Counts.closed(true, false), counters(-1, 0, 0, 0, 0, 0, 1, 0, 0)},
+                {Counts.closed(false, true), counters(-1, -1, 0, 0, 0, 0, 0, 0, 0)},
+                {Counts.closed(false, false), counters(-1, 0, 0, 0, 0, 0, 0, 0, 0)},
+                {Counts.forgotten(true), counters(-1, -1, 0, 0, 0, 0, 0, 0, 0)},
+                {Counts.forgotten(false), counters(-1, 0, 0, 0, 0, 0, 0, 0, 0)},
+                {Counts.CONNECTED_BOUND, counters(0, 0, 0, 0, 1, 0, 0, 0, 0)},
+                {Counts.HISTORY_DROPS, counters(0, 0, 0, 0, 0, 0, 0, 1, 0)},
+                {Counts.AWAITING_ENTRIES, counters(0, 0, 0, 0, 0, 0, 0, 0, 1)},
+        };
+        for (Object[] row : table) {
+            Counts counts = new Counts(4);
+            counts.add(counts.stripe(), (Integer) row[0], 1);
+            assertThat(counts.totals()).as("cell %d", row[0]).containsExactly((long[]) row[1]);
+        }
+    }
+
+    @Test
+    void noTwoEventsShareACell() {
+        List<Integer> cells = new ArrayList<>();
+        for (boolean hook : new boolean[] {true, false}) {
+            for (boolean ephemeral : new boolean[] {true, false}) {
+                for (Role role : Role.values()) {
+                    cells.add(Counts.opened(hook, role, ephemeral));
+                }
+                cells.add(Counts.closed(hook, ephemeral));
+            }
+        }
+        cells.addAll(List.of(Counts.forgotten(true), Counts.forgotten(false), Counts.CONNECTED_BOUND,
+                Counts.AWAITING_ENTRIES, Counts.HISTORY_DROPS));
+        assertThat(cells).doesNotHaveDuplicates().allSatisfy(c -> assertThat(c).isBetween(0, 31));
+    }
+
     /**
      * More threads than stripes, each opening and closing on its own stripe, and closing on another
-     * thread's half the time (as a socket opened by one thread and closed by another does): the sums
+     * thread's half the time (as a socket opened by one thread and closed by another does): the totals
      * are exact, and no counter takes another's counts.
      */
     @Test
-    void sumsFromManyThreadsAreExactAndCountersStayApart() throws Exception {
+    void totalsFromManyThreadsAreExactAndCountersStayApart() throws Exception {
         Counts counts = new Counts(4);
         int threads = 12;
         int events = 50_000;
@@ -30,12 +87,11 @@ class CountsTest {
                 }
                 for (int i = 0; i < events; i++) {
                     int stripe = counts.stripe();
-                    counts.add(stripe, Counts.OPEN, 1);
-                    counts.add(stripe, Counts.CONNECTS, 1);
+                    counts.add(stripe, Counts.opened(true, Role.CONNECT, true), 1);
+                    counts.add(stripe, Counts.CONNECTED_BOUND, 1);
                     // The close of an earlier socket, counted on whichever stripe its closing thread has.
-                    counts.add(i % 2 == 0 ? stripe : (stripe + 1) & 3, Counts.OPEN, -1);
-                    counts.add(stripe, Counts.CLOSES, 1);
-                    counts.add(stripe, Counts.AWAITING, 1);
+                    counts.add(i % 2 == 0 ? stripe : (stripe + 1) & 3, Counts.closed(true, true), 1);
+                    counts.add(stripe, Counts.AWAITING_ENTRIES, 1);
                 }
             });
             workers.add(w);
@@ -47,14 +103,7 @@ class CountsTest {
         }
 
         long all = (long) threads * events;
-        assertThat(counts.sum(Counts.OPEN)).isZero();
-        assertThat(counts.sum(Counts.CONNECTS)).isEqualTo(all);
-        assertThat(counts.sum(Counts.CLOSES)).isEqualTo(all);
-        assertThat(counts.sum(Counts.AWAITING)).isEqualTo(all);
-        for (int c : new int[] {Counts.OPEN_EPHEMERAL, Counts.EPHEMERAL_ALLOCATED, Counts.BINDS, Counts.ACCEPTS,
-                Counts.DROPPED_HISTORY}) {
-            assertThat(counts.sum(c)).as("counter %d", c).isZero();
-        }
+        assertThat(counts.totals()).containsExactly(counters(0, 0, all, 0, 2 * all, 0, all, 0, all));
     }
 
     @Test
@@ -63,8 +112,8 @@ class CountsTest {
         int stripe = counts.stripe();
         assertThat(counts.stripe()).isEqualTo(stripe);
         assertThat(stripe).isBetween(0, 3);
-        counts.add(3, Counts.BINDS, 5);
-        counts.add(0, Counts.BINDS, 2);
-        assertThat(counts.sum(Counts.BINDS)).as("4 stripes, each summed").isEqualTo(7);
+        counts.add(3, Counts.HISTORY_DROPS, 5);
+        counts.add(0, Counts.HISTORY_DROPS, 2);
+        assertThat(counts.sum(Counts.HISTORY_DROPS)).as("4 stripes, each summed").isEqualTo(7);
     }
 }
