@@ -44,6 +44,9 @@ class JarContentIT {
 
         assertThat(outer).noneMatch(e -> e.startsWith("dev/portagent/shaded/"));
         assertThat(outer).hasSizeLessThan(400);
+        // A package without clean once shaded the last build's jar and kept its libraries jar beside the new
+        // one: two entries of one name, of which a reader gets either.
+        assertThat(outer).doesNotHaveDuplicates();
         assertThat(inner).allSatisfy(e -> assertThat(e).matches("dev/|dev/portagent/|dev/portagent/shaded/.*"));
         assertThat(inner).contains("dev/portagent/shaded/net/bytebuddy/ByteBuddy.class",
                 "dev/portagent/shaded/com/fasterxml/jackson/core/JsonFactory.class",
