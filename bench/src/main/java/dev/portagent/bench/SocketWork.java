@@ -49,19 +49,10 @@ public final class SocketWork {
 
     public static void main(String[] args) throws Exception {
         Loop loop = Loop.of(args);
-        String kind = loop.kind();
-        int threads = loop.threads();
-        long warmupMillis = loop.warmupMillis();
-        int batches = loop.batches();
-        int rounds = loop.rounds();
-
-        List<Round> perThread = new ArrayList<>();
         List<AutoCloseable> resources = new ArrayList<>();
-        for (int i = 0; i < threads; i++) {
-            perThread.add(kind.equals("tcp") ? tcp(resources) : udp(resources));
-        }
+        List<Round> perThread = rounds(loop, resources);
 
-        long warmedUp = warmUp(perThread, warmupMillis, () -> { });
+        long warmedUp = warmUp(perThread, loop.warmupMillis(), () -> { });
         // Read live by the CPU benchmark, which starts its profiler now.
         System.out.println("warmup " + warmedUp);
         System.out.flush();
@@ -70,7 +61,7 @@ public final class SocketWork {
         StringBuilder out = new StringBuilder();
         // CPU time of the whole process (the agent's own thread included): less sensitive than wall time to
         // other processes on a busy machine, though not immune.
-        for (Batch b : batches(perThread, batches, rounds, batch -> { }, os::getProcessCpuTime)) {
+        for (Batch b : batches(perThread, loop.batches(), loop.rounds(), batch -> { }, os::getProcessCpuTime)) {
             out.append("batch ").append(b.wallPerRound()).append('\n');
             out.append("cpu ").append(b.cpuPerRound()).append('\n');
         }
@@ -81,6 +72,15 @@ public final class SocketWork {
         }
         // Acceptor threads are daemons blocked in accept(); nothing else to wait for.
         System.exit(0);
+    }
+
+    /** A round for each of the loop's threads, each with a listener of its own; what to close goes to {@code resources}. */
+    static List<Round> rounds(Loop loop, List<AutoCloseable> resources) throws IOException {
+        List<Round> perThread = new ArrayList<>();
+        for (int i = 0; i < loop.threads(); i++) {
+            perThread.add(loop.kind().equals("tcp") ? tcp(resources) : udp(resources));
+        }
+        return perThread;
     }
 
     /** One measured batch: nanoseconds per round of one thread, wall and CPU. */

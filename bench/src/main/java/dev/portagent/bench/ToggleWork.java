@@ -41,11 +41,8 @@ public final class ToggleWork {
 
     public static void main(String[] args) throws Exception {
         SocketWork.Loop loop = SocketWork.Loop.of(args);
-        List<SocketWork.Round> perThread = new ArrayList<>();
         List<AutoCloseable> resources = new ArrayList<>();
-        for (int i = 0; i < loop.threads(); i++) {
-            perThread.add(loop.kind().equals("tcp") ? SocketWork.tcp(resources) : SocketWork.udp(resources));
-        }
+        List<SocketWork.Round> perThread = SocketWork.rounds(loop, resources);
         // The first socket class to load waits for the agent's installation: after one round it is in place.
         perThread.get(0).run();
         // The hooks live in the boot class loader's unnamed module, which is open to reflection.
@@ -72,11 +69,10 @@ public final class ToggleWork {
         int batches = 2 * loop.batches();
         boolean[] states = new boolean[batches];
         for (int b = 0; b < batches; b++) {
-            states[b] = (b / 2) % 2 == 0 ? b % 2 == 0 : b % 2 == 1;
+            states[b] = (b / 2 + b) % 2 == 0; // on off, off on, on off, ...
         }
         long recordedBefore = recorded();
         long stacksBefore = stacksTaken();
-        processCpuNanos();
         List<SocketWork.Batch> measured = SocketWork.batches(perThread, batches, loop.rounds(),
                 b -> set(listener, states[b] ? recorder : null), ToggleWork::processCpuNanos);
         set(listener, recorder);
