@@ -50,6 +50,31 @@ class OpenSocketsTest {
     }
 
     @Test
+    void everyNumberHasASlotOfItsOwnAndTheOpenSocketsComeInNumberOrder() {
+        List<FileDescriptor> fds = new ArrayList<>();
+        List<Object> expected = new ArrayList<>();
+        for (int n = 2047; n >= 0; n--) {
+            FileDescriptor fd = kernel.onNumber(n);
+            fds.add(fd);
+            open.put(fd, n);
+            expected.add(0, n);
+        }
+        assertThat(values(open)).containsExactlyElementsOf(expected);
+        for (FileDescriptor fd : fds) {
+            assertThat(open.remove(fd)).isEqualTo(kernel.fdVal(fd));
+        }
+        assertThat(open.entries()).isEmpty();
+    }
+
+    @Test
+    void neighbouringNumbersAreNotInOneCacheLine() {
+        // 16 slots: a 64-byte line of compressed references. Threads' sockets at one time have neighbouring numbers.
+        for (int n = 0; n < 1023; n++) {
+            assertThat(Math.abs(OpenSockets.slot(n + 1) - OpenSockets.slot(n))).isGreaterThanOrEqualTo(16);
+        }
+    }
+
+    @Test
     void aNumberHandedOutBeforeTheOldSocketsCloseHookKeepsBothApart() {
         FileDescriptor old = kernel.onNumber(7);
         open.put(old, "old record");
