@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.management.ObjectName;
 import javax.management.openmbean.CompositeData;
 
@@ -27,7 +28,7 @@ import javax.management.openmbean.CompositeData;
  * line {@code on|off <wall ns per round> <CPU ns per round>} per batch, in the order run (each pair in turn
  * on-off and off-on, so that a drift of the machine's speed within a pair cancels over two), and the agent's
  * counters at the end ({@code recorded <binds+connects+accepts>}), to show that only the on batches recorded.
- * Also {@code stacksPerSecond} (3 s with the agent on all along, before the pairs) and
+ * Also {@code stacksPerSecond} (3 s with the agent on all along, after 2 s of it, before the pairs) and
  * {@code stacksPerOnSecond} (during the pairs' on batches): see {@link #stacksTaken}.
  */
 public final class ToggleWork {
@@ -59,9 +60,11 @@ public final class ToggleWork {
             set(listener, on[0] ? recorder : null);
         });
         System.out.println("warmup " + warmedUp);
-        // What the stack budget takes in a second of the loop with the recording on all along: the pairs
-        // below take up to twice that per second of recording (see stacksTaken).
+        // What the stack budget takes in a second of the loop with the recording on all along: the pairs'
+        // on batches must take as many per second (see IdSkipper).
         set(listener, recorder);
+        // Two windows of the budget first: the one after the warm-up's toggling sized its sample from half the rate.
+        SocketWork.runFor(perThread, 2000);
         long continuousFrom = stacksTaken();
         long continuousStart = System.nanoTime();
         SocketWork.runFor(perThread, 3000);
@@ -73,8 +76,11 @@ public final class ToggleWork {
         }
         long recordedBefore = recorded();
         long stacksBefore = stacksTaken();
-        List<SocketWork.Batch> measured = SocketWork.batches(perThread, batches, loop.rounds(),
-                b -> set(listener, states[b] ? recorder : null), ToggleWork::processCpuNanos);
+        IdSkipper skipper = new IdSkipper(recorder, (long) loop.rounds() * loop.threads());
+        List<SocketWork.Batch> measured = SocketWork.batches(perThread, batches, loop.rounds(), b -> {
+            skipper.batchEnded(b > 0 && states[b - 1]);
+            set(listener, states[b] ? recorder : null);
+        }, ToggleWork::processCpuNanos);
         set(listener, recorder);
         StringBuilder out = new StringBuilder();
         double onNanos = 0;
@@ -91,6 +97,43 @@ public final class ToggleWork {
             c.close();
         }
         System.exit(0);
+    }
+
+    /**
+     * The stack budget sizes its sample by the rate at which records take ids (StackBudget.next): with ids
+     * taken only in on batches it would see half the loop's rate and take twice a real run's stacks per
+     * second of recording. After each off batch, the ids its rounds would have taken (as many a round as the
+     * on batches took so far) are skipped, so the budget sees the loop's rate and samples as it would with
+     * the agent on all along.
+     */
+    private static final class IdSkipper {
+        private final AtomicLong ids;
+        private final long roundsPerBatch;
+        private long onIds;
+        private long onRounds;
+        private long atBatchStart;
+
+        IdSkipper(Object recorder, long roundsPerBatch) throws ReflectiveOperationException {
+            Field registry = recorder.getClass().getDeclaredField("registry");
+            registry.setAccessible(true);
+            Object r = registry.get(recorder);
+            Field ids = r.getClass().getDeclaredField("ids");
+            ids.setAccessible(true);
+            this.ids = (AtomicLong) ids.get(r);
+            this.roundsPerBatch = roundsPerBatch;
+            this.atBatchStart = this.ids.get();
+        }
+
+        void batchEnded(boolean wasOn) {
+            long now = ids.get();
+            if (wasOn) {
+                onIds += now - atBatchStart;
+                onRounds += roundsPerBatch;
+            } else if (onRounds > 0) {
+                ids.addAndGet(Math.round((double) onIds / onRounds * roundsPerBatch));
+            }
+            atBatchStart = ids.get();
+        }
     }
 
     private static void set(Field listener, Object value) {
@@ -128,8 +171,7 @@ public final class ToggleWork {
 
     /**
      * Records that got their stack, from the MBean's sites: every site but those in brackets, which stand for
-     * the records the stack budget left out or that were made with {@code stack=0}. The budget counts per second of the wall clock; with the recording on half the
-     * time, it spends a second's budget in half a second of sockets.
+     * the records the stack budget left out or that were made with {@code stack=0}.
      */
     private static long stacksTaken() throws Exception {
         long taken = 0;
