@@ -8,7 +8,10 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RecorderTest {
 
@@ -249,6 +252,24 @@ class RecorderTest {
 
         registry.clearHistory();
         assertThat(registry.snapshot().closed()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 15, 16, 17, 100, 1000, 1021})
+    void closedHistoryOfAnySizeKeepsTheLastClosesAfterManyLaps(int capacity) {
+        registry = new Registry(RANGE, 32, capacity, () -> 0);
+        recorder = new Recorder(registry, jdk, 0, 0, true);
+        int closes = 2 * capacity + capacity / 2 + 7;
+        for (int i = 0; i < closes; i++) {
+            FileDescriptor fd = socketWithKernelPort(20000 + i);
+            recorder.connected(null, fd, LOOPBACK, 8080, null);
+            recorder.closed(fd);
+        }
+
+        Snapshot s = registry.snapshot();
+        assertThat(s.closed()).extracting(SocketView::localPort)
+                .containsExactlyElementsOf(IntStream.range(20000 + closes - capacity, 20000 + closes).boxed().toList());
+        assertThat(s.counters().droppedHistory()).isEqualTo(closes - capacity);
     }
 
     @Test
