@@ -30,7 +30,8 @@ final class ToggleBench {
         int pairs = setup.quick() ? 6 : 60;
         setup.out().println("#### The agent switched off and on in one child (" + children + " children per row, " + pairs
                 + " pairs of batches each; share: a pair's batch with the agent on over its batch with it off, less 1;"
-                + " median of all pairs with the interquartile range, and the mean with its 95 % interval)");
+                + " median of all pairs with the interquartile range, and the mean with its 95 % interval; the rows of one"
+                + " workload and agent run their children in turn, and share the load average's column)");
         setup.out().println();
         setup.out().println("| workload | agent | options | off µs | wall share, median (IQR) | wall share, mean | off CPU µs"
                 + " | CPU share, median (IQR) | CPU share, mean | recorded per on round | stacks per on second (all along) | load avg |");
@@ -42,52 +43,75 @@ final class ToggleBench {
             int rounds = w.roundsPerBatch() / (setup.quick() ? 16 : 4);
             String warmupMillis = Integer.toString(setup.quick() ? 1000 : w.warmupMillis());
             for (Bench.Agent agent : setup.agents()) {
+                // The options' children take turns, so that every row of one agent sees the same hours of the
+                // machine: with 4 threads the hour moves a row by up to three points.
+                String loadBefore = Machine.loadAverage();
+                List<Row> rows = new ArrayList<>();
                 for (String options : options()) {
-                    String loadBefore = Machine.loadAverage();
-                    List<Double> offWall = new ArrayList<>();
-                    List<Double> offCpu = new ArrayList<>();
-                    List<Double> wallShares = new ArrayList<>();
-                    List<Double> cpuShares = new ArrayList<>();
-                    double recorded = 0;
-                    List<Double> stacks = new ArrayList<>();
-                    List<Double> stacksAllAlong = new ArrayList<>();
-                    for (int i = 0; i < children; i++) {
-                        Child child = new Child(java, agent.javaagent(options), List.of(), setup.benchJar(),
+                    rows.add(new Row(options));
+                }
+                for (int i = 0; i < children; i++) {
+                    for (Row row : rows) {
+                        Child child = new Child(java, agent.javaagent(row.options), List.of(), setup.benchJar(),
                                 ToggleWork.class.getName(), List.of(w.kind(), Integer.toString(w.threads()), warmupMillis,
                                         Integer.toString(pairs), Integer.toString(rounds)), setup.env(agent));
-                        Child.Result result = child.run(900);
-                        List<String> batches = result.lines().stream()
-                                .filter(l -> l.startsWith("on ") || l.startsWith("off ")).toList();
-                        for (int b = 0; b + 1 < batches.size(); b += 2) {
-                            String[] first = batches.get(b).split(" ");
-                            String[] second = batches.get(b + 1).split(" ");
-                            String[] onBatch = first[0].equals("on") ? first : second;
-                            String[] offBatch = first[0].equals("on") ? second : first;
-                            offWall.add(Double.parseDouble(offBatch[1]));
-                            offCpu.add(Double.parseDouble(offBatch[2]));
-                            wallShares.add(Double.parseDouble(onBatch[1]) / Double.parseDouble(offBatch[1]) - 1);
-                            cpuShares.add(Double.parseDouble(onBatch[2]) / Double.parseDouble(offBatch[2]) - 1);
-                        }
-                        recorded += result.value("recorded");
-                        stacks.add(result.value("stacksPerOnSecond"));
-                        stacksAllAlong.add(result.value("stacksPerSecond"));
+                        row.add(child.run(900));
                         setup.progress().printf(Locale.ROOT, "  %s, %s %s, child %d: wall %+.2f %%, CPU %+.2f %% (median so far)%n",
-                                w.name(), agent.label(), options.isEmpty() ? "default" : options, i + 1,
-                                100 * Stats.median(wallShares), 100 * Stats.median(cpuShares));
+                                w.name(), agent.label(), row.label(), i + 1,
+                                100 * Stats.median(row.wallShares), 100 * Stats.median(row.cpuShares));
                     }
-                    double onRounds = (double) children * pairs * rounds * w.threads();
-                    setup.out().println("| " + w.name() + " | " + agent.label() + " | " + (options.isEmpty() ? "default" : options)
-                            + " | " + Stats.fixed(Stats.median(offWall) / 1000, 2) + " | " + percent(wallShares)
-                            + " | " + Stats.fixed(Stats.median(offCpu) / 1000, 2) + " | " + percent(cpuShares)
-                            + " | " + Stats.fixed(recorded / onRounds, 2) + " | " + Stats.fixed(Stats.median(stacks), 0) + " ("
-                            + Stats.fixed(Stats.median(stacksAllAlong), 0) + ")"
-                            + " | " + loadBefore + " → " + Machine.loadAverage()
-                            + " |");
-                    setup.out().flush();
                 }
+                String load = loadBefore + " → " + Machine.loadAverage();
+                double onRounds = (double) children * pairs * rounds * w.threads();
+                for (Row row : rows) {
+                    setup.out().println("| " + w.name() + " | " + agent.label() + " | " + row.label()
+                            + " | " + Stats.fixed(Stats.median(row.offWall) / 1000, 2) + " | " + percent(row.wallShares)
+                            + " | " + Stats.fixed(Stats.median(row.offCpu) / 1000, 2) + " | " + percent(row.cpuShares)
+                            + " | " + Stats.fixed(row.recorded / onRounds, 2) + " | " + Stats.fixed(Stats.median(row.stacks), 0) + " ("
+                            + Stats.fixed(Stats.median(row.stacksAllAlong), 0) + ")"
+                            + " | " + load + " |");
+                }
+                setup.out().flush();
             }
         }
         setup.out().println();
+    }
+
+    /** One row of the table: the pairs of every child run with one set of options. */
+    private static final class Row {
+        final String options;
+        final List<Double> offWall = new ArrayList<>();
+        final List<Double> offCpu = new ArrayList<>();
+        final List<Double> wallShares = new ArrayList<>();
+        final List<Double> cpuShares = new ArrayList<>();
+        final List<Double> stacks = new ArrayList<>();
+        final List<Double> stacksAllAlong = new ArrayList<>();
+        double recorded;
+
+        Row(String options) {
+            this.options = options;
+        }
+
+        String label() {
+            return options.isEmpty() ? "default" : options;
+        }
+
+        void add(Child.Result result) {
+            List<String> batches = result.lines().stream().filter(l -> l.startsWith("on ") || l.startsWith("off ")).toList();
+            for (int b = 0; b + 1 < batches.size(); b += 2) {
+                String[] first = batches.get(b).split(" ");
+                String[] second = batches.get(b + 1).split(" ");
+                String[] onBatch = first[0].equals("on") ? first : second;
+                String[] offBatch = first[0].equals("on") ? second : first;
+                offWall.add(Double.parseDouble(offBatch[1]));
+                offCpu.add(Double.parseDouble(offBatch[2]));
+                wallShares.add(Double.parseDouble(onBatch[1]) / Double.parseDouble(offBatch[1]) - 1);
+                cpuShares.add(Double.parseDouble(onBatch[2]) / Double.parseDouble(offBatch[2]) - 1);
+            }
+            recorded += result.value("recorded");
+            stacks.add(result.value("stacksPerOnSecond"));
+            stacksAllAlong.add(result.value("stacksPerSecond"));
+        }
     }
 
     /** "+1.23 % (+0.80 to +1.71) | +1.19 ± 0.21 %": two cells, median (IQR) and mean with its 95 % interval. */
