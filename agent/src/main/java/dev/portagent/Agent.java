@@ -11,6 +11,8 @@ import java.lang.instrument.Instrumentation;
  *   <li>No {@code System.exit}, nothing on stdout; stderr only for a real error or with {@code verbose}.</li>
  *   <li>It names no other portagent class but {@link Installer}: the bootstrap classes must be
  *       defined in the boot loader before anything that uses them is loaded.</li>
+ *   <li>The build marks {@code premain} and {@code agentmain} varargs (src/build/MarkVarargs.java): JDK 18+
+ *       then calls them by the JVM's native accessor instead of spinning method-handle classes.</li>
  * </ul>
  */
 public final class Agent {

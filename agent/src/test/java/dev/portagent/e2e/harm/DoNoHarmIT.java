@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portagent.e2e.ChildJvm;
+import dev.portagent.e2e.ClassLog;
 import dev.portagent.e2e.Jdk;
 import dev.portagent.e2e.SocketsAssert;
 import dev.portagent.e2e.apps.HarmEverySocket;
@@ -118,21 +119,12 @@ class DoNoHarmIT {
             assertThat(child.stderr()).as(child::describe).doesNotContain("internal error");
         }
         List<String> lines = Files.readAllLines(classLog);
-        int from = indexOf(lines, "dev.portagent.instrument.BootstrapInjector");
-        int to = indexOf(lines, "dev.portagent.Installation$Installed");
+        int from = ClassLog.indexOf(lines, "dev.portagent.instrument.BootstrapInjector");
+        int to = ClassLog.indexOf(lines, "dev.portagent.Installation$Installed");
         String thread = lines.get(from).substring(0, lines.get(from).indexOf(']') + 1);
         assertThat(lines.subList(from, to + 1)).as("classes loaded while the hooks were put in place")
                 .filteredOn(line -> line.startsWith(thread)).hasSizeGreaterThan(10)
                 .noneMatch(line -> line.matches(".*\\] sun\\.nio\\.ch\\.(Net|\\w*Socket\\w*|\\w*Datagram\\w*|UnixDispatcher) source: .*"));
-    }
-
-    private static int indexOf(List<String> classLog, String className) {
-        for (int i = 0; i < classLog.size(); i++) {
-            if (classLog.get(i).contains("] " + className + " source: ")) {
-                return i;
-            }
-        }
-        throw new AssertionError(className + " was never loaded");
     }
 
     /** The listening flag in the Flags column of /proc/net/unix. */
