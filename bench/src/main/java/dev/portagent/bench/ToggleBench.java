@@ -31,7 +31,7 @@ final class ToggleBench {
         setup.out().println("#### The agent switched off and on in one child (" + children + " children per row, " + pairs
                 + " pairs of batches each; share: a pair's batch with the agent on over its batch with it off, less 1;"
                 + " median of all pairs with the interquartile range, and the mean with its 95 % interval; the rows of one"
-                + " workload and agent run their children in turn, and share the load average's column)");
+                + " workload run their children in turn, and share the load average's column)");
         setup.out().println();
         setup.out().println("| workload | agent | options | off µs | wall share, median (IQR) | wall share, mean | off CPU µs"
                 + " | CPU share, median (IQR) | CPU share, mean | recorded per on round | stacks per on second (all along) | load avg |");
@@ -42,43 +42,44 @@ final class ToggleBench {
             }
             int rounds = w.roundsPerBatch() / (setup.quick() ? 16 : 4);
             String warmupMillis = Integer.toString(setup.quick() ? 1000 : w.warmupMillis());
+            // Every agent's and option's children take turns, so that every row sees the same hours of the
+            // machine: with 4 threads the hour moves a row by up to three points, with 1 by about one.
+            String loadBefore = Machine.loadAverage();
+            List<Row> rows = new ArrayList<>();
             for (Bench.Agent agent : setup.agents()) {
-                // The options' children take turns, so that every row of one agent sees the same hours of the
-                // machine: with 4 threads the hour moves a row by up to three points.
-                String loadBefore = Machine.loadAverage();
-                List<Row> rows = new ArrayList<>();
                 for (String options : options()) {
-                    rows.add(new Row(options));
+                    rows.add(new Row(agent, options));
                 }
-                for (int i = 0; i < children; i++) {
-                    for (Row row : rows) {
-                        Child child = new Child(java, agent.javaagent(row.options), List.of(), setup.benchJar(),
-                                ToggleWork.class.getName(), List.of(w.kind(), Integer.toString(w.threads()), warmupMillis,
-                                        Integer.toString(pairs), Integer.toString(rounds)), setup.env(agent));
-                        row.add(child.run(900));
-                        setup.progress().printf(Locale.ROOT, "  %s, %s %s, child %d: wall %+.2f %%, CPU %+.2f %% (median so far)%n",
-                                w.name(), agent.label(), row.label(), i + 1,
-                                100 * Stats.median(row.wallShares), 100 * Stats.median(row.cpuShares));
-                    }
-                }
-                String load = loadBefore + " → " + Machine.loadAverage();
-                double onRounds = (double) children * pairs * rounds * w.threads();
-                for (Row row : rows) {
-                    setup.out().println("| " + w.name() + " | " + agent.label() + " | " + row.label()
-                            + " | " + Stats.fixed(Stats.median(row.offWall) / 1000, 2) + " | " + percent(row.wallShares)
-                            + " | " + Stats.fixed(Stats.median(row.offCpu) / 1000, 2) + " | " + percent(row.cpuShares)
-                            + " | " + Stats.fixed(row.recorded / onRounds, 2) + " | " + Stats.fixed(Stats.median(row.stacks), 0) + " ("
-                            + Stats.fixed(Stats.median(row.stacksAllAlong), 0) + ")"
-                            + " | " + load + " |");
-                }
-                setup.out().flush();
             }
+            for (int i = 0; i < children; i++) {
+                for (Row row : rows) {
+                    Child child = new Child(java, row.agent.javaagent(row.options), List.of(), setup.benchJar(),
+                            ToggleWork.class.getName(), List.of(w.kind(), Integer.toString(w.threads()), warmupMillis,
+                                    Integer.toString(pairs), Integer.toString(rounds)), setup.env(row.agent));
+                    row.add(child.run(900));
+                    setup.progress().printf(Locale.ROOT, "  %s, %s %s, child %d: wall %+.2f %%, CPU %+.2f %% (median so far)%n",
+                            w.name(), row.agent.label(), row.label(), i + 1,
+                            100 * Stats.median(row.wallShares), 100 * Stats.median(row.cpuShares));
+                }
+            }
+            String load = loadBefore + " → " + Machine.loadAverage();
+            double onRounds = (double) children * pairs * rounds * w.threads();
+            for (Row row : rows) {
+                setup.out().println("| " + w.name() + " | " + row.agent.label() + " | " + row.label()
+                        + " | " + Stats.fixed(Stats.median(row.offWall) / 1000, 2) + " | " + percent(row.wallShares)
+                        + " | " + Stats.fixed(Stats.median(row.offCpu) / 1000, 2) + " | " + percent(row.cpuShares)
+                        + " | " + Stats.fixed(row.recorded / onRounds, 2) + " | " + Stats.fixed(Stats.median(row.stacks), 0) + " ("
+                        + Stats.fixed(Stats.median(row.stacksAllAlong), 0) + ")"
+                        + " | " + load + " |");
+            }
+            setup.out().flush();
         }
         setup.out().println();
     }
 
     /** One row of the table: the pairs of every child run with one set of options. */
     private static final class Row {
+        final Bench.Agent agent;
         final String options;
         final List<Double> offWall = new ArrayList<>();
         final List<Double> offCpu = new ArrayList<>();
@@ -88,7 +89,8 @@ final class ToggleBench {
         final List<Double> stacksAllAlong = new ArrayList<>();
         double recorded;
 
-        Row(String options) {
+        Row(Bench.Agent agent, String options) {
+            this.agent = agent;
             this.options = options;
         }
 
