@@ -75,14 +75,14 @@ public final class MarkVarargs {
         in.position(in.position() + 6); // access flags, this class, super class
         int interfaces = in.getShort() & 0xFFFF;
         in.position(in.position() + 2 * interfaces);
-        skipMembers(in, null, utf8, names, null);
+        walkMembers(in, null, utf8, names, null);
         Set<String> found = new HashSet<>();
-        skipMembers(in, classFile, utf8, names, found);
+        walkMembers(in, classFile, utf8, names, found);
         return found;
     }
 
     /** Walks the fields or, with {@code found}, the methods, marking those named. */
-    private static void skipMembers(ByteBuffer in, byte[] classFile, String[] utf8, Set<String> names, Set<String> found) {
+    private static void walkMembers(ByteBuffer in, byte[] classFile, String[] utf8, Set<String> names, Set<String> found) {
         int members = in.getShort() & 0xFFFF;
         for (int m = 0; m < members; m++) {
             int flagsAt = in.position();
