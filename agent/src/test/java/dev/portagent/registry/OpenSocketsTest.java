@@ -208,6 +208,53 @@ class OpenSocketsTest {
         assertThat(shared.entries()).isEmpty();
     }
 
+    /**
+     * A bind's replace and a close on another thread race for one socket: either the bind wins and the
+     * close takes the record, or the close takes the pending entry and the bind finds nothing to replace. A
+     * record of a closed socket is never left behind.
+     */
+    @Test
+    void aBindAndACloseRacingForOneSocketHaveOneWinnerAndLeaveNothing() throws Exception {
+        OpenSockets shared = numbered(kernel);
+        CyclicBarrier round = new CyclicBarrier(2);
+        AtomicReference<String> failure = new AtomicReference<>();
+        int rounds = 50_000;
+        Object[] removed = new Object[rounds];
+        FileDescriptor[] fds = new FileDescriptor[rounds];
+        Object[] pendings = new Object[rounds];
+        for (int i = 0; i < rounds; i++) {
+            fds[i] = kernel.onNumber(i % 5);
+            pendings[i] = new Object();
+        }
+        Thread closer = new Thread(() -> {
+            try {
+                for (int i = 0; i < rounds && failure.get() == null; i++) {
+                    round.await();
+                    removed[i] = shared.remove(fds[i]);
+                    round.await();
+                }
+            } catch (Exception e) {
+                failure.compareAndSet(null, e.toString());
+            }
+        });
+        closer.start();
+        int bindsWon = 0;
+        for (int i = 0; i < rounds && failure.get() == null; i++) {
+            Object record = new Object();
+            check(failure, shared.putIfAbsent(fds[i], pendings[i]) == null, "new socket already there");
+            round.await();
+            boolean bound = shared.replace(fds[i], pendings[i], record);
+            round.await();
+            bindsWon += bound ? 1 : 0;
+            check(failure, removed[i] == (bound ? record : pendings[i]), "the close took neither the record nor the pending entry");
+            check(failure, shared.get(fds[i]) == null, "a closed socket's entry left behind");
+        }
+        closer.join();
+        assertThat(failure.get()).isNull();
+        assertThat(shared.entries()).isEmpty();
+        assertThat(bindsWon).as("binds that won, of " + rounds).isPositive().isLessThan(rounds);
+    }
+
     private static void check(AtomicReference<String> failure, boolean ok, String what) {
         if (!ok) {
             failure.compareAndSet(null, what);
