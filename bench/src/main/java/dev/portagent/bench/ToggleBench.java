@@ -43,7 +43,7 @@ final class ToggleBench {
             int rounds = w.roundsPerBatch() / (setup.quick() ? 16 : 4);
             String warmupMillis = Integer.toString(setup.quick() ? 1000 : w.warmupMillis());
             // Every agent's and option's children take turns, so that every row sees the same hours of the
-            // machine: with 4 threads the hour moves a row by up to three points, with 1 by about one.
+            // machine: with 4 threads the hour moves a row by up to three points.
             String loadBefore = Machine.loadAverage();
             List<Row> rows = new ArrayList<>();
             for (Bench.Agent agent : setup.agents()) {
@@ -77,7 +77,7 @@ final class ToggleBench {
         setup.out().println();
     }
 
-    /** One row of the table: the pairs of every child run with one set of options. */
+    /** One row of the table: the pairs of every child run with one agent and one set of options. */
     private static final class Row {
         final Bench.Agent agent;
         final String options;
