@@ -52,7 +52,8 @@ final class OpenSockets {
 
         Entry(FileDescriptor key, Object value) {
             this.key = key;
-            this.value = value;
+            // A plain store: the slot's compare-and-set publishes the entry; a volatile one would add a fence.
+            VALUE.set(this, value);
         }
 
         boolean change(Object expected, Object to) {

@@ -137,7 +137,7 @@ public final class Recorder implements PortListener {
             InetSocketAddress local = jdk.localAddress(fd);
             r = record(known == Registry.Pending.UDP, family, SocketRecord.Role.CONNECT,
                     local == null ? null : local.getAddress(), local == null ? 0 : local.getPort(), 0, true);
-            r.peer(remote, remotePort);
+            r.peerBeforeShown(remote, remotePort);
             registry.opened(fd, r);
         }
         if (failure != null && !r.udp) {
@@ -161,8 +161,7 @@ public final class Recorder implements PortListener {
             return;
         }
         SocketRecord r = record(known == Registry.Pending.UDP, family, SocketRecord.Role.CONNECT, null, 0, 0, true);
-        r.remoteAddress = remote;
-        r.remotePort = remotePort;
+        r.peerBeforeShown(remote, remotePort);
         registry.await(fd, new Registry.Awaiting(r, false));
     }
 
@@ -260,8 +259,7 @@ public final class Recorder implements PortListener {
         }
         SocketRecord r = record(false, family, SocketRecord.Role.ACCEPT, local == null ? null : local.getAddress(),
                 local == null ? 0 : local.getPort(), 0, false);
-        r.remoteAddress = remote.getAddress();
-        r.remotePort = remote.getPort();
+        r.peerBeforeShown(remote.getAddress(), remote.getPort());
         registry.opened(fd, r);
     }
 

@@ -406,8 +406,7 @@ public final class Registry {
         }
         if (v instanceof SocketRecord) {
             SocketRecord r = (SocketRecord) v;
-            r.error = error;
-            r.closedAt = now;
+            r.close(now, error);
             // Like binds and connects, closes count what the hooks saw.
             counts.add(stripe, Counts.closed(SocketView.AGENT.equals(r.origin), r.ephemeral), 1);
             remember(r, stripe);

@@ -1,5 +1,7 @@
 package dev.portagent.registry;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 
 /**
@@ -8,6 +10,31 @@ import java.net.InetAddress;
  * hold a hundred thousand of these.
  */
 final class SocketRecord {
+
+    // For plain stores where a record is made and shown, and a release store where it closes. A record
+    // reaches other threads only through a compare-and-set or a volatile store (the open sockets, the
+    // digester's queue, the history ring), which orders these stores before it; a volatile store is a
+    // full fence on x86, and the socket path made three to five of them a socket.
+    private static final VarHandle ROLE;
+    private static final VarHandle LOCAL_ADDRESS;
+    private static final VarHandle REMOTE_ADDRESS;
+    private static final VarHandle REMOTE_PORT;
+    private static final VarHandle STACK;
+    private static final VarHandle CLOSED_AT;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            ROLE = l.findVarHandle(SocketRecord.class, "role", Role.class);
+            LOCAL_ADDRESS = l.findVarHandle(SocketRecord.class, "localAddress", InetAddress.class);
+            REMOTE_ADDRESS = l.findVarHandle(SocketRecord.class, "remoteAddress", InetAddress.class);
+            REMOTE_PORT = l.findVarHandle(SocketRecord.class, "remotePort", int.class);
+            STACK = l.findVarHandle(SocketRecord.class, "stack", Object.class);
+            CLOSED_AT = l.findVarHandle(SocketRecord.class, "closedAt", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final long id;
     final boolean udp;
@@ -77,8 +104,8 @@ final class SocketRecord {
         this.id = id;
         this.udp = udp;
         this.ipv6 = ipv6;
-        this.role = role;
-        this.localAddress = localAddress;
+        ROLE.set(this, role);
+        LOCAL_ADDRESS.set(this, localAddress);
         this.localPort = localPort;
         this.requestedPort = requestedPort;
         this.ephemeral = ephemeral;
@@ -87,8 +114,16 @@ final class SocketRecord {
         this.thread = thread;
         this.threadId = threadId;
         this.virtual = virtual;
-        this.stack = stack;
+        STACK.set(this, stack);
         this.origin = origin;
+    }
+
+    /** By the one thread whose removal from the open sockets returned this record. */
+    void close(long at, String failure) {
+        if (failure != null) {
+            error = failure;
+        }
+        CLOSED_AT.setRelease(this, at);
     }
 
     boolean closed() {
@@ -101,9 +136,19 @@ final class SocketRecord {
      * the source, which is what /proc and ss show as the peer.
      */
     void peer(InetAddress remote, int port) {
+        remoteAddress = peerAddress(remote);
+        remotePort = port;
+    }
+
+    /** {@link #peer} of a record no other thread has seen yet. */
+    void peerBeforeShown(InetAddress remote, int port) {
+        REMOTE_ADDRESS.set(this, peerAddress(remote));
+        REMOTE_PORT.set(this, port);
+    }
+
+    private InetAddress peerAddress(InetAddress remote) {
         InetAddress local = localAddress;
         boolean toWildcard = remote != null && remote.isAnyLocalAddress() && local != null && local.isLoopbackAddress();
-        remoteAddress = toWildcard ? local : remote;
-        remotePort = port;
+        return toWildcard ? local : remote;
     }
 }
