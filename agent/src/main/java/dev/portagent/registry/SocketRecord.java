@@ -13,8 +13,8 @@ final class SocketRecord {
 
     // For plain stores where a record is made and shown, and a release store where it closes. A record
     // reaches other threads only through a compare-and-set or a volatile store (the open sockets, the
-    // digester's queue, the history ring), which orders these stores before it; a volatile store is a
-    // full fence on x86, and the socket path made three to five of them a socket.
+    // digester's and the observer's queues, the history ring), which orders these stores before it; a
+    // volatile store is a full fence on x86, and the socket path made three to five of them a socket.
     private static final VarHandle ROLE;
     private static final VarHandle LOCAL_ADDRESS;
     private static final VarHandle REMOTE_ADDRESS;
